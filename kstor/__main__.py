@@ -1,0 +1,5 @@
+import sys
+
+from kstor.cli import main
+
+sys.exit(main())
