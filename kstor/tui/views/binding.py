@@ -1,0 +1,174 @@
+"""Binding screen: StorageClasses, then every claim beside the volume it is bound to (or why not)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from kstor.tui.rows import Age, ObjRef, Row
+from kstor.tui.views.common import DIM, NAME, columns, created, meta, section_row, title_row, tone, widths
+
+SC_TITLES = ("NAME", "PROVISIONER", "BINDING MODE", "RECLAIM", "DEFAULT", "AGE")
+CHAIN_TITLES = ("CLAIM", "STATUS", "", "VOLUME", "STATUS", "CAPACITY", "ACCESS", "CLASS", "AGE", "WHY")
+BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+# Why a claim is not bound, given the claim and its newest events: (reason, message) or None.
+WhyFn = Callable[[dict[str, Any]], str]
+
+
+def claim_class(obj: dict[str, Any]) -> str:
+    """The class a PV/PVC asks for (the beta annotation wins, as in the PV controller)."""
+    ann = meta(obj).get("annotations") or {}
+    return ann.get(BETA_CLASS) or (obj.get("spec") or {}).get("storageClassName") or ""
+
+
+def access(obj: dict[str, Any]) -> str:
+    modes = (obj.get("status") or {}).get("accessModes") or (obj.get("spec") or {}).get("accessModes") or []
+    return ",".join(_MODES.get(m, m) for m in modes)
+
+
+def pv_phase(pv: dict[str, Any]) -> str:
+    if meta(pv).get("deletionTimestamp"):
+        return "Terminating"
+    return (pv.get("status") or {}).get("phase") or "Pending"
+
+
+def pvc_phase(pvc: dict[str, Any]) -> str:
+    if meta(pvc).get("deletionTimestamp"):
+        return "Terminating"
+    return (pvc.get("status") or {}).get("phase") or "Pending"
+
+
+def storage_class_rows(classes: Iterable[dict[str, Any]]) -> list[Row]:
+    items = sorted(classes, key=lambda o: meta(o).get("name", ""))
+    cells = [
+        (
+            meta(sc).get("name", ""),
+            sc.get("provisioner", ""),
+            sc.get("volumeBindingMode") or "Immediate",
+            sc.get("reclaimPolicy") or "Delete",
+            "yes" if (meta(sc).get("annotations") or {}).get(DEFAULT_CLASS) == "true" else "",
+        )
+        for sc in items
+    ]
+    ws = [*widths(cells, caps=(40, 40, 20, 8, 7), minimum=(4, 11, 12, 7, 7)), 5]
+    rows = [
+        section_row("binding/sc", f"StorageClasses ({len(items)})", group="sc"),
+        title_row("binding/sc-title", SC_TITLES, ws, group="sc"),
+    ]
+    for sc, c in zip(items, cells, strict=True):
+        segs = columns(
+            [(c[0], NAME), (c[1], ""), (c[2], ""), (c[3], ""), (c[4], "green"), Age(created(sc))], ws
+        )
+        rows.append(
+            Row(
+                key=f"sc/{c[0]}",
+                segments=segs,
+                ref=ObjRef("StorageClass", c[0]),
+                obj=sc,
+                search=" ".join(c).lower(),
+                group="sc",
+            )
+        )
+    return rows
+
+
+def chain_rows(
+    claims: Iterable[dict[str, Any]],
+    volumes: Iterable[dict[str, Any]],
+    *,
+    why: WhyFn,
+) -> list[Row]:
+    """One row per claim with its volume beside it, then the volumes no claim holds."""
+    pvs: Mapping[str, dict[str, Any]] = {meta(v).get("name", ""): v for v in volumes}
+    claims = sorted(claims, key=lambda o: (meta(o).get("namespace", ""), meta(o).get("name", "")))
+    used: set[str] = set()
+    table: list[tuple[dict[str, Any] | None, dict[str, Any] | None, tuple[str, ...]]] = []
+    for pvc in claims:
+        pv_name = (pvc.get("spec") or {}).get("volumeName") or ""
+        pv = pvs.get(pv_name)
+        used.add(pv_name)
+        phase = pvc_phase(pvc)
+        reason = why(pvc) if phase != "Bound" else ""
+        cap = ((pvc.get("status") or {}).get("capacity") or {}).get("storage") or (
+            ((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}
+        ).get("storage", "")
+        table.append(
+            (
+                pvc,
+                pv,
+                (
+                    f"{meta(pvc).get('namespace')}/{meta(pvc).get('name')}",
+                    phase,
+                    "→" if pv_name else "",
+                    pv_name or "-",
+                    pv_phase(pv) if pv else ("missing" if pv_name else ""),
+                    cap,
+                    access(pvc),
+                    claim_class(pvc) or "-",
+                    reason,
+                ),
+            )
+        )
+    for name in sorted(set(pvs) - used):
+        pv = pvs[name]
+        ref = (pv.get("spec") or {}).get("claimRef") or {}
+        held = f"{ref.get('namespace')}/{ref.get('name')} (gone)" if ref else ""
+        cap = ((pv.get("spec") or {}).get("capacity") or {}).get("storage", "")
+        table.append(
+            (
+                None,
+                pv,
+                (
+                    "-",
+                    "",
+                    "",
+                    name,
+                    pv_phase(pv),
+                    cap,
+                    access(pv),
+                    claim_class(pv) or "-",
+                    f"claimRef {held}" if held else "",
+                ),
+            )
+        )
+    caps, minimum = (48, 11, 1, 44, 11, 8, 9, 28), (5, 6, 1, 6, 6, 8, 6, 5)
+    ws = [*widths([t[2][:8] for t in table], caps=caps, minimum=minimum), 5, 160]
+    rows = [
+        section_row(
+            "binding/chain", f"Claims and volumes ({len(claims)} PVCs, {len(pvs)} PVs)", group="chain"
+        ),
+        title_row("binding/chain-title", CHAIN_TITLES, ws, group="chain"),
+    ]
+    for pvc, pv, c in table:
+        obj, kind = (pvc, "PersistentVolumeClaim") if pvc is not None else (pv, "PersistentVolume")
+        assert obj is not None
+        segs = columns(
+            [
+                (c[0], NAME if pvc else DIM),
+                (c[1], tone(c[1]) if c[1] else ""),
+                (c[2], DIM),
+                (c[3], NAME if pv else DIM),
+                (c[4], tone(c[4]) if c[4] else ""),
+                (c[5], ""),
+                (c[6], ""),
+                (c[7], ""),
+                Age(created(obj)),
+                (c[8], "yellow"),
+            ],
+            ws,
+        )
+        rows.append(
+            Row(
+                key=f"{kind}/{meta(obj).get('namespace')}/{meta(obj).get('name')}",
+                segments=segs,
+                ref=ObjRef(kind, meta(obj).get("name", ""), meta(obj).get("namespace")),
+                obj=obj,
+                namespace=meta(obj).get("namespace"),
+                search=" ".join(c).lower(),
+                group="chain",
+            )
+        )
+    return rows
