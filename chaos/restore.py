@@ -1,0 +1,107 @@
+"""Undo what chaos left behind, step by step, checking the current state before each step so a
+second run (or a step the cluster already healed) does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from chaos.actions.base import ActionEnv
+from chaos.actions.nodes import is_cordoned, same_taint, set_unschedulable
+from chaos.errors import ActionError
+from chaos.journal import Journal, JournalEntry
+
+Step = dict[str, Any]
+
+
+async def _uncordon(env: ActionEnv, step: Step) -> str:
+    node = await env.api.get("nodes", step["node"])
+    if node is None:
+        return f"node/{step['node']} is gone: nothing to uncordon"
+    if not is_cordoned(node):
+        return f"node/{step['node']} already schedulable"
+    await set_unschedulable(env, step["node"], False)
+    return f"node/{step['node']} uncordoned"
+
+
+async def _cordon(env: ActionEnv, step: Step) -> str:
+    node = await env.api.get("nodes", step["node"])
+    if node is None:
+        return f"node/{step['node']} is gone: nothing to cordon"
+    if is_cordoned(node):
+        return f"node/{step['node']} already cordoned"
+    await set_unschedulable(env, step["node"], True)
+    return f"node/{step['node']} cordoned"
+
+
+async def _scale(env: ActionEnv, step: Step) -> str:
+    what = f"{step['plural'][:-1]}.apps/{step['name']} -n {step['namespace']}"
+    obj = await env.api.get(step["plural"], step["name"], step["namespace"])
+    if obj is None:
+        return f"{what} is gone: nothing to scale"
+    current = (obj.get("spec") or {}).get("replicas")
+    if current == step["replicas"]:
+        return f"{what} already at {current} replicas"
+    await env.api.scale(step["plural"], step["name"], step["namespace"], int(step["replicas"]))
+    return f"{what} scaled back to {step['replicas']}"
+
+
+async def _remove_taint(env: ActionEnv, step: Step) -> str:
+    node = await env.api.get("nodes", step["node"])
+    if node is None:
+        return f"node/{step['node']} is gone: nothing to untaint"
+    taints = (node.get("spec") or {}).get("taints") or []
+    kept = [t for t in taints if not same_taint(t, step["taint"])]
+    if len(kept) == len(taints):
+        return f"node/{step['node']} has no taint {step['taint']['key']}"
+    await env.api.patch("nodes", step["node"], {"spec": {"taints": kept or None}})
+    return f"node/{step['node']} untainted ({step['taint']['key']}:{step['taint']['effect']})"
+
+
+async def _loop(env: ActionEnv, step: Step, *, start: bool) -> str:
+    if env.sim is None:
+        raise ActionError(f"control loop {step['name']}: not connected to the embedded cluster")
+    running = (await env.sim.loops()).get(step["name"])
+    if running is None:
+        return f"control loop {step['name']} no longer exists"
+    if running == start:
+        return f"control loop {step['name']} already {'running' if start else 'stopped'}"
+    if start:
+        await env.sim.start_loop(step["name"])
+    else:
+        await env.sim.stop_loop(step["name"])
+    return f"control loop {step['name']} {'started' if start else 'stopped'}"
+
+
+async def _start_loop(env: ActionEnv, step: Step) -> str:
+    return await _loop(env, step, start=True)
+
+
+async def _stop_loop(env: ActionEnv, step: Step) -> str:
+    return await _loop(env, step, start=False)
+
+
+STEPS: dict[str, Callable[[ActionEnv, Step], Awaitable[str]]] = {
+    "uncordon": _uncordon,
+    "cordon": _cordon,
+    "scale": _scale,
+    "remove-taint": _remove_taint,
+    "start-loop": _start_loop,
+    "stop-loop": _stop_loop,
+}
+
+
+async def run_step(env: ActionEnv, step: Step) -> str:
+    try:
+        handler = STEPS[step["op"]]
+    except KeyError:
+        raise ActionError(f"unknown restore step {step.get('op')!r}") from None
+    return await handler(env, step)
+
+
+async def restore_entry(env: ActionEnv, journal: Journal, entry: JournalEntry) -> list[str]:
+    """Run an entry's restore steps (in reverse) and mark it restored."""
+    done = [await run_step(env, step) for step in reversed(entry.restore)]
+    journal.mark(entry.id, "restored", steps=done)
+    return done
