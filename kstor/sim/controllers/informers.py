@@ -74,6 +74,15 @@ class Informer:
                 table.setdefault(value, set()).add(key)
 
     # --- feeding ---------------------------------------------------------------------------------
+    def observe(self, obj: Obj, *, deleted: bool = False) -> None:
+        """Record the result of this process's own write at once (client-go's mutation cache), so a
+        loop does not act twice on a stale cache before the watch event arrives."""
+        if deleted:
+            if key_of(obj) in self.store:
+                self._apply("DELETED", obj)
+            return
+        self._apply("MODIFIED" if key_of(obj) in self.store else "ADDED", obj)
+
     def _apply(self, event_type: str, obj: Obj) -> None:
         key = key_of(obj)
         old = self.store.get(key)
