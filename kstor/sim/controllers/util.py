@@ -183,3 +183,62 @@ def storage_of(resources: dict[str, Any] | None) -> Decimal:
         return parse_quantity(raw)
     except ValueError:
         return Decimal(0)
+
+
+# --- storage facts shared by the PV controller and the provisioners ----------------------------------
+
+ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
+ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
+ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
+ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
+ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
+ANN_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
+ANN_DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+
+def is_bound_to_claim(pv: Obj, claim: Obj) -> bool:
+    """IsVolumeBoundToClaim: claimRef names the claim and its uid is empty or the claim's."""
+    ref = pv.get("spec", {}).get("claimRef") or {}
+    meta = claim.get("metadata", {})
+    if ref.get("name") != meta.get("name") or (ref.get("namespace") or "") != (meta.get("namespace") or ""):
+        return False
+    return not ref.get("uid") or ref.get("uid") == meta.get("uid")
+
+
+def claim_reference(claim: Obj) -> Obj:
+    """An ObjectReference to a claim, as ref.GetReference writes it into PV.spec.claimRef."""
+    meta = claim.get("metadata", {})
+    return {
+        "kind": "PersistentVolumeClaim",
+        "namespace": meta.get("namespace", ""),
+        "name": meta.get("name", ""),
+        "uid": meta.get("uid", ""),
+        "apiVersion": "v1",
+        "resourceVersion": meta.get("resourceVersion", ""),
+    }
+
+
+def volume_mode(obj: Obj) -> str:
+    return obj.get("spec", {}).get("volumeMode") or "Filesystem"
+
+
+def claim_uses_selector(claim: Obj, pv: Obj) -> bool:
+    """True when the claim has no selector or the volume's labels match it."""
+    selector = claim.get("spec", {}).get("selector")
+    if not selector:
+        return True
+    labels = pv.get("metadata", {}).get("labels") or {}
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key", ""), expr.get("operator", ""), expr.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
