@@ -50,6 +50,7 @@ class Topology:
     attachments: Mapping[str, AttachmentRow]
     classes: Mapping[str, ClassInfo]
     drivers: Mapping[str, DriverInfo]
+    claim_users: Mapping[ClaimKey, frozenset[PodKey]]  # pods (scheduled or not) that reference a claim
     unplaced_refs: Mapping[ObjRef, PodRow | ClaimRow | VolumeRow] = field(repr=False)
     static_findings: Mapping[ObjRef, tuple[Finding, ...]] = field(repr=False)
     problems: Mapping[ObjRef, tuple[str, ...]] = field(repr=False)
@@ -84,8 +85,19 @@ class Topology:
         """True when both snapshots describe the same cluster (ignores generation)."""
         return all(
             dict(getattr(self, name)) == dict(getattr(other, name))
-            for name in ("nodes", "pods", "claims", "volumes", "attachments", "classes", "drivers",
-                         "unplaced_refs", "static_findings", "problems")
+            for name in (
+                "nodes",
+                "pods",
+                "claims",
+                "volumes",
+                "attachments",
+                "classes",
+                "drivers",
+                "claim_users",
+                "unplaced_refs",
+                "static_findings",
+                "problems",
+            )
         )
 
 

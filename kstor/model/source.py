@@ -29,9 +29,8 @@ Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kind
 class ObjectSource(Protocol):
     """Read access to the current objects plus the few indexes the model needs.
 
-    Index contracts (all return raw dicts; order does not matter):
-    - `pods_on_node(node)`: pods with `spec.nodeName == node`.
-    - `pods_using_claim(ns, claim)`: pods in `ns` with a volume `persistentVolumeClaim.claimName == claim`.
+    Index contracts (all return raw dicts; order does not matter). Pod-side relations (pods by node,
+    pods by claim) the builder keeps itself, so a store need not offer them to the model.
     - `volumes_for_claim(ns, claim)`: PVs whose `spec.claimRef` has that namespace and name (any uid).
     - `attachments_for_volume(pv)`: VolumeAttachments with `spec.source.persistentVolumeName == pv`.
     - `attachments_on_node(node)`: VolumeAttachments with `spec.nodeName == node`.
@@ -41,8 +40,6 @@ class ObjectSource(Protocol):
 
     def objects(self, kind: str) -> Iterable[Obj]: ...
     def get(self, kind: str, namespace: str | None, name: str) -> Obj | None: ...
-    def pods_on_node(self, node: str) -> Iterable[Obj]: ...
-    def pods_using_claim(self, namespace: str, claim: str) -> Iterable[Obj]: ...
     def volumes_for_claim(self, namespace: str, claim: str) -> Iterable[Obj]: ...
     def attachments_for_volume(self, pv: str) -> Iterable[Obj]: ...
     def attachments_on_node(self, node: str) -> Iterable[Obj]: ...
@@ -56,12 +53,14 @@ def object_key(kind: str, obj: Obj) -> Key:
 
 
 def claim_names(pod: Obj) -> list[str]:
-    """Names of the PVCs a pod's volumes reference (in the pod's namespace)."""
+    """Names of the PVCs a pod's volumes reference (in the pod's namespace), generic ephemeral included."""
     names = []
     for volume in (pod.get("spec") or {}).get("volumes") or ():
         claim = volume.get("persistentVolumeClaim")
         if claim and claim.get("claimName"):
             names.append(claim["claimName"])
+        elif "ephemeral" in volume:  # generic ephemeral volume: the PVC is named <pod>-<volume>
+            names.append(f"{(pod.get('metadata') or {}).get('name', '')}-{volume.get('name', '')}")
     return names
 
 

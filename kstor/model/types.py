@@ -52,8 +52,16 @@ class ObjRef:
         return f"{short}/{self.namespace}/{self.name}" if self.namespace else f"{short}/{self.name}"
 
 
-_SHORT_KIND = {PV: "pv", PVC: "pvc", POD: "pod", NODE: "node", VOLUME_ATTACHMENT: "va",
-               STORAGE_CLASS: "sc", CSI_DRIVER: "csidriver", EVENT: "event"}
+_SHORT_KIND = {
+    PV: "pv",
+    PVC: "pvc",
+    POD: "pod",
+    NODE: "node",
+    VOLUME_ATTACHMENT: "va",
+    STORAGE_CLASS: "sc",
+    CSI_DRIVER: "csidriver",
+    EVENT: "event",
+}
 
 EvidenceSource = Literal["field", "condition", "event", "annotation"]
 
@@ -74,6 +82,7 @@ class Evidence:
 
 
 # --- binding ---------------------------------------------------------------------------------
+
 
 class BindingPhase(StrEnum):
     BOUND = "Bound"
@@ -108,6 +117,7 @@ class BindingState:
 
 # --- attach ----------------------------------------------------------------------------------
 
+
 class AttachPhase(StrEnum):
     NOT_REQUIRED = "NotRequired"  # NFS, hostPath, local, CSI driver with attachRequired=false, inline CSI
     NOT_ATTACHED = "NotAttached"  # needs attach but no node yet (pod unscheduled) or already detached
@@ -130,6 +140,7 @@ class AttachState:
 
 # --- mount -----------------------------------------------------------------------------------
 
+
 class MountPhase(StrEnum):
     MOUNTED = "Mounted"
     MOUNTING = "Mounting"
@@ -148,6 +159,7 @@ class MountState:
 
 # --- rows ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class ClaimRow:
     """A PersistentVolumeClaim. `storage_class` is the effective class (beta annotation wins)."""
@@ -163,8 +175,7 @@ class ClaimRow:
     access_modes: tuple[str, ...]
     created: str  # metadata.creationTimestamp
     deleting: bool
-    binding: BindingState
-    used_by: tuple[str, ...] = ()  # "ns/pod" of pods that reference it
+    binding: BindingState  # the pods using it: Topology.claim_users[(ns, name)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +299,7 @@ class DriverInfo:
 
 
 # --- findings --------------------------------------------------------------------------------
+
 
 class Severity(StrEnum):
     INFO = "info"

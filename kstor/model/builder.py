@@ -1,0 +1,463 @@
+"""TopologyBuilder: keeps the current snapshot and updates it from change batches.
+
+The cost of `apply()` follows what the changes touch. A change marks objects dirty; dirtiness
+spreads only along real dependencies, in one fixed order (rows only depend on rows built before
+them):
+
+    classes, drivers -> PV rows -> claim rows -> VA rows -> pod rows -> node rows -> per-object
+    findings / steady problems / "on no node" membership
+
+A pod row embeds its claim and PV rows, so a claim or PV row that *changed* (compared by value)
+re-dirties the pods using it; an unchanged row stops the spread. Unchanged rows are kept as the
+same objects. `build()` is the same pipeline with everything dirty, which is what the property
+test compares `apply()` against.
+
+The source is read, never written: callers apply a batch to their store first, then hand the same
+batch to `apply()` (DELETED changes carry the last known object).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from kstor.model import findings as fnd
+from kstor.model import rows
+from kstor.model.fields import spec, status
+from kstor.model.snapshot import ClaimKey, PodKey, Topology
+from kstor.model.source import ObjectSource, object_key
+from kstor.model.steady import claim_problems, pod_problems
+from kstor.model.types import (
+    CSI_DRIVER,
+    EVENT,
+    NODE,
+    POD,
+    PV,
+    PVC,
+    STORAGE_CLASS,
+    VOLUME_ATTACHMENT,
+    Change,
+    ClaimRow,
+    ObjRef,
+    PodRow,
+    VolumeRow,
+)
+
+
+@dataclass
+class _Dirty:
+    classes: set[str] = field(default_factory=set)
+    drivers: set[str] = field(default_factory=set)
+    raw_pods: set[PodKey] = field(default_factory=set)  # pod objects that changed (relations too)
+    pods: set[PodKey] = field(default_factory=set)  # pod rows to rebuild
+    claims: set[ClaimKey] = field(default_factory=set)
+    volumes: set[str] = field(default_factory=set)
+    nodes: set[str] = field(default_factory=set)
+    raw_nodes: set[str] = field(default_factory=set)
+    attachments: set[str] = field(default_factory=set)
+    subjects: set[ObjRef] = field(default_factory=set)
+
+
+class TopologyBuilder:
+    """Holds the current Topology of one ObjectSource. Not thread-safe; one writer."""
+
+    def __init__(self, source: ObjectSource) -> None:
+        self._source = source
+        self._generation = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._maps: dict[str, dict[Any, Any]] = {name: {} for name in _MAP_NAMES}
+        self._pod_node: dict[PodKey, str] = {}
+        self._pod_claims: dict[PodKey, tuple[str, ...]] = {}
+        self._claim_users: dict[ClaimKey, set[PodKey]] = defaultdict(set)
+        self._node_pods: dict[str, set[PodKey]] = defaultdict(set)
+        self._class_claims: dict[str, set[ClaimKey]] = defaultdict(set)
+        self._driver_volumes: dict[str, set[str]] = defaultdict(set)
+        self._volume_claims: dict[str, set[ClaimKey]] = defaultdict(set)  # pv name -> claims naming it
+        self._snapshot = self._freeze()
+
+    @property
+    def snapshot(self) -> Topology:
+        return self._snapshot
+
+    # --- entry points ----------------------------------------------------------------------
+    def build(self) -> Topology:
+        """Rebuild everything from the source."""
+        self._reset()
+        src = self._source
+        dirty = _Dirty(
+            classes={object_key(STORAGE_CLASS, o)[1] for o in src.objects(STORAGE_CLASS)},
+            drivers={object_key(CSI_DRIVER, o)[1] for o in src.objects(CSI_DRIVER)},
+            raw_pods={object_key(POD, o) for o in src.objects(POD)},
+            claims={object_key(PVC, o) for o in src.objects(PVC)},
+            volumes={object_key(PV, o)[1] for o in src.objects(PV)},
+            raw_nodes={object_key(NODE, o)[1] for o in src.objects(NODE)},
+            attachments={object_key(VOLUME_ATTACHMENT, o)[1] for o in src.objects(VOLUME_ATTACHMENT)},
+        )
+        return self._run(dirty)
+
+    def apply(self, changes: Iterable[Change]) -> Topology:
+        """Update from a batch the source has already applied; returns the new snapshot."""
+        dirty = _Dirty()
+        for change in changes:
+            self._mark(change, dirty)
+        return self._run(dirty)
+
+    def _mark(self, change: Change, dirty: _Dirty) -> None:
+        kind, (ns, name) = change.kind, object_key(change.kind, change.obj)
+        if kind == POD:
+            dirty.raw_pods.add((ns, name))
+        elif kind == PVC:
+            dirty.claims.add((ns, name))
+        elif kind == PV:
+            dirty.volumes.add(name)
+        elif kind == NODE:
+            dirty.raw_nodes.add(name)
+        elif kind == VOLUME_ATTACHMENT:
+            dirty.attachments.add(name)
+        elif kind == STORAGE_CLASS:
+            dirty.classes.add(name)
+        elif kind == CSI_DRIVER:
+            dirty.drivers.add(name)
+        elif kind == EVENT:
+            involved = change.obj.get("involvedObject") or {}
+            if involved.get("kind") == POD:
+                dirty.pods.add((involved.get("namespace") or "", involved.get("name") or ""))
+            elif involved.get("kind") == PVC:
+                dirty.claims.add((involved.get("namespace") or "", involved.get("name") or ""))
+
+    # --- the pipeline ----------------------------------------------------------------------
+    def _run(self, dirty: _Dirty) -> Topology:
+        self._copied: set[str] = set()
+        self._update_classes_and_drivers(dirty)
+        self._update_pod_relations(dirty)
+        self._update_node_objects(dirty)
+        self._spread_claims_volumes(dirty)
+        self._update_volumes(dirty)
+        self._update_claims(dirty)
+        self._update_attachments(dirty)
+        self._update_pods(dirty)
+        self._update_nodes(dirty)
+        self._update_subjects(dirty)
+        if self._copied:
+            self._generation += 1
+            self._snapshot = self._freeze()
+        return self._snapshot
+
+    def _w(self, name: str) -> dict[Any, Any]:
+        """The map `name`, copied once per run so earlier snapshots stay untouched."""
+        if name not in self._copied:
+            self._maps[name] = dict(self._maps[name])
+            self._copied.add(name)
+        return self._maps[name]
+
+    def _set(self, name: str, key: Any, value: Any) -> bool:
+        """Store a row (or drop it when value is None); True when it changed."""
+        old = self._maps[name].get(key)
+        if value is None:
+            if old is None:
+                return False
+            del self._w(name)[key]
+            return True
+        if old == value:
+            return False
+        self._w(name)[key] = value
+        return True
+
+    def _update_classes_and_drivers(self, dirty: _Dirty) -> None:
+        for name in dirty.classes:
+            obj = self._source.get(STORAGE_CLASS, None, name)
+            if self._set("classes", name, rows.class_info(obj) if obj else None):
+                dirty.claims |= self._class_claims.get(name, set())
+        for name in dirty.drivers:
+            obj = self._source.get(CSI_DRIVER, None, name)
+            if self._set("drivers", name, rows.driver_info(obj) if obj else None):
+                dirty.volumes |= self._driver_volumes.get(name, set())
+
+    def _update_pod_relations(self, dirty: _Dirty) -> None:
+        """Who uses which claim and which pods sit on which node, from the raw pods that changed."""
+        for key in dirty.raw_pods:
+            dirty.pods.add(key)
+            old_node, old_claims = self._pod_node.pop(key, ""), self._pod_claims.pop(key, ())
+            pod = self._source.get(POD, key[0], key[1])
+            node = (spec(pod).get("nodeName") or "") if pod else ""
+            claims = (
+                tuple(c for v, k in rows.storage_volumes(pod) if (c := rows.claim_name_of(pod, v, k)))
+                if pod
+                else ()
+            )
+            self._node_pods[old_node].discard(key)
+            for claim in old_claims:
+                self._claim_users[(key[0], claim)].discard(key)
+            if pod is not None:
+                self._pod_node[key], self._pod_claims[key] = node, claims
+                self._node_pods[node].add(key)
+                for claim in claims:
+                    self._claim_users[(key[0], claim)].add(key)
+            touched = {(key[0], c) for c in (*old_claims, *claims)}
+            for claim_key in touched:
+                users = self._claim_users.get(claim_key)
+                self._set("claim_users", claim_key, frozenset(users) if users else None)
+            dirty.claims |= touched
+            dirty.nodes |= {n for n in (old_node, node) if n}
+            for n in {old_node, node} - {""}:
+                dirty.subjects.update(
+                    ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
+                    for va in self._source.attachments_on_node(n)
+                )
+
+    def _update_node_objects(self, dirty: _Dirty) -> None:
+        """A node's volumesInUse is evidence on its pods' mounts: re-dirty them only when it changed."""
+        for name in dirty.raw_nodes:
+            dirty.nodes.add(name)
+            obj = self._source.get(NODE, None, name)
+            row = self._maps["nodes"].get(name)
+            in_use = tuple(status(obj).get("volumesInUse") or ()) if obj else ()
+            if row is None or row.exists != (obj is not None) or row.volumes_in_use != in_use:
+                dirty.pods |= self._node_pods.get(name, set())
+            dirty.subjects.update(
+                ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
+                for va in self._source.attachments_on_node(name)
+            )
+
+    def _spread_claims_volumes(self, dirty: _Dirty) -> None:
+        """Claims and PVs name each other (claimRef, volumeName): a change on one side re-checks the other."""
+        claims, volumes = set(dirty.claims), set(dirty.volumes)
+        for ns, name in claims:
+            row = self._maps["claims"].get((ns, name))
+            if row is not None and row.volume_name:
+                dirty.volumes.add(row.volume_name)
+            obj = self._source.get(PVC, ns, name)
+            if obj and spec(obj).get("volumeName"):
+                dirty.volumes.add(spec(obj)["volumeName"])
+            dirty.volumes.update(rows.name_of(pv) for pv in self._source.volumes_for_claim(ns, name))
+        for name in volumes:
+            dirty.claims |= self._volume_claims.get(name, set())
+            row = self._maps["volumes"].get(name)
+            if row is not None and row.claim is not None:
+                dirty.claims.add((row.claim.namespace, row.claim.name))
+            ref = spec(self._source.get(PV, None, name) or {}).get("claimRef")
+            if ref:
+                dirty.claims.add((ref.get("namespace") or "", ref.get("name") or ""))
+
+    def _holders(self, claim_key: ClaimKey) -> tuple[str, ...]:
+        users = self._claim_users.get(claim_key, ())
+        return tuple(f"pod/{ns}/{name}" for ns, name in sorted(users) if self._pod_node.get((ns, name)))
+
+    def _update_volumes(self, dirty: _Dirty) -> None:
+        for name in dirty.volumes:
+            old = self._maps["volumes"].get(name)
+            pv = self._source.get(PV, None, name)
+            new = None
+            if pv is not None:
+                ref = spec(pv).get("claimRef") or {}
+                claim_key = (ref.get("namespace") or "", ref.get("name") or "")
+                claim = self._source.get(PVC, *claim_key) if ref else None
+                if claim is not None and ref.get("uid") and ref["uid"] != rows.uid_of(claim):
+                    claim = None
+                new = rows.volume_row(
+                    pv,
+                    drivers=self._maps["drivers"],
+                    claim=claim,
+                    holders=self._holders(claim_key) if claim is not None else (),
+                )
+            if not self._set("volumes", name, new):
+                continue
+            if old is not None:
+                self._driver_volumes[old.driver].discard(name)
+            if new is not None:
+                self._driver_volumes[new.driver].add(name)
+            dirty.subjects.add(ObjRef(PV, "", name))
+            dirty.subjects.update(
+                ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
+                for va in self._source.attachments_for_volume(name)
+            )
+            for claim_key in self._volume_claims.get(name, ()):
+                dirty.pods |= self._claim_users.get(claim_key, set())
+
+    def _update_claims(self, dirty: _Dirty) -> None:
+        for key in dirty.claims:
+            old: ClaimRow | None = self._maps["claims"].get(key)
+            pvc = self._source.get(PVC, *key)
+            new = (
+                rows.claim_row(
+                    pvc, classes=self._maps["classes"], source=self._source, holders=self._holders(key)
+                )
+                if pvc
+                else None
+            )
+            dirty.subjects.add(ObjRef(PVC, *key))  # membership of "on no node" follows the users too
+            for volume in {r.volume_name for r in (old, new) if r is not None and r.volume_name}:
+                dirty.subjects.add(ObjRef(PV, "", volume))
+                dirty.subjects.update(
+                    ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
+                    for va in self._source.attachments_for_volume(volume)
+                )
+            if not self._set("claims", key, new):
+                continue
+            if old is not None:
+                self._class_claims[old.storage_class or ""].discard(key)
+                self._volume_claims[old.volume_name].discard(key)
+            if new is not None:
+                self._class_claims[new.storage_class or ""].add(key)
+                self._volume_claims[new.volume_name].add(key)
+            dirty.pods |= self._claim_users.get(key, set())
+
+    def _update_pods(self, dirty: _Dirty) -> None:
+        maps = self._maps
+        for key in dirty.pods:
+            old: PodRow | None = maps["pods"].get(key)
+            pod = self._source.get(POD, *key)
+            new = None
+            if pod is not None:
+                node_name = spec(pod).get("nodeName") or ""
+                node = self._source.get(NODE, None, node_name) if node_name else None
+                new = rows.pod_row(
+                    pod,
+                    claims=maps["claims"],
+                    volumes=maps["volumes"],
+                    drivers=maps["drivers"],
+                    source=self._source,
+                    node=node,
+                )
+            if self._set("pods", key, new):
+                dirty.subjects.add(ObjRef(POD, *key))
+                dirty.nodes.update(r.node for r in (old, new) if r is not None and r.node)
+
+    def _update_nodes(self, dirty: _Dirty) -> None:
+        pods = self._maps["pods"]
+        for name in dirty.nodes:
+            keys = self._node_pods.get(name, set())
+            node = self._source.get(NODE, None, name)
+            new = None
+            if node is not None or keys:
+                new = rows.node_row(name, node, tuple(pods[k] for k in sorted(keys) if k in pods))
+            if self._set("nodes", name, new):
+                dirty.subjects.add(ObjRef(NODE, "", name))
+
+    def _update_attachments(self, dirty: _Dirty) -> None:
+        for name in dirty.attachments:
+            old = self._maps["attachments"].get(name)
+            va = self._source.get(VOLUME_ATTACHMENT, None, name)
+            new = rows.attachment_row(va) if va else None
+            if not self._set("attachments", name, new):
+                continue
+            dirty.subjects.add(ObjRef(VOLUME_ATTACHMENT, "", name))
+            for row in (old, new):
+                if row is None:
+                    continue
+                dirty.subjects.add(ObjRef(NODE, "", row.node))
+                for key in self._node_pods.get(row.node, ()):  # pods on that node using that PV
+                    if any(self._claim_volume((key[0], c)) == row.pv for c in self._pod_claims.get(key, ())):
+                        dirty.pods.add(key)
+
+    def _claim_volume(self, key: ClaimKey) -> str:
+        row = self._maps["claims"].get(key)
+        return row.volume_name if row is not None else ""
+
+    def _update_subjects(self, dirty: _Dirty) -> None:
+        for ref in dirty.subjects:
+            self._set("static_findings", ref, self._findings_for(ref) or None)
+            self._set("problems", ref, self._problems_for(ref) or None)
+            self._set("unplaced_refs", ref, self._unplaced_row(ref))
+
+    # --- per-object findings, problems, "on no node" ------------------------------------------
+    def _findings_for(self, ref: ObjRef) -> tuple[fnd.Finding, ...]:
+        maps = self._maps
+        if ref.kind == PV:
+            row = maps["volumes"].get(ref.name)
+            return fnd.volume_findings(row) if row else ()
+        if ref.kind == PVC:
+            claim = maps["claims"].get((ref.namespace, ref.name))
+            return fnd.claim_findings(claim) if claim else ()
+        if ref.kind == POD:
+            pod = maps["pods"].get((ref.namespace, ref.name))
+            return fnd.pod_findings(pod) if pod else ()
+        if ref.kind == NODE:
+            node = maps["nodes"].get(ref.name)
+            if node is None:
+                return ()
+            attached = [
+                maps["attachments"][rows.name_of(va)]
+                for va in self._source.attachments_on_node(ref.name)
+                if rows.name_of(va) in maps["attachments"]
+            ]
+            return fnd.node_findings(node, attached)
+        va = maps["attachments"].get(ref.name)
+        if va is None:
+            return ()
+        return fnd.attachment_findings(
+            va,
+            pv_exists=va.pv in maps["volumes"],
+            node_exists=self._source.get(NODE, None, va.node) is not None,
+            users_on_node=self._users_on_node(va.pv, va.node),
+        )
+
+    def _users_on_node(self, pv: str, node: str) -> int:
+        """Pods on `node`, not finished, whose claims are bound to `pv`."""
+        count = 0
+        for claim_key in self._volume_claims.get(pv, ()):
+            for pod_key in self._claim_users.get(claim_key, ()):
+                row = self._maps["pods"].get(pod_key)
+                if row is not None and row.node == node and row.phase not in ("Succeeded", "Failed"):
+                    count += 1
+        return count
+
+    def _problems_for(self, ref: ObjRef) -> tuple[str, ...]:
+        if ref.kind == PVC:
+            claim = self._maps["claims"].get((ref.namespace, ref.name))
+            return claim_problems(claim) if claim else ()
+        if ref.kind == POD:
+            pod = self._maps["pods"].get((ref.namespace, ref.name))
+            return pod_problems(pod) if pod else ()
+        return ()
+
+    def _unplaced_row(self, ref: ObjRef) -> PodRow | ClaimRow | VolumeRow | None:
+        maps = self._maps
+        if ref.kind == POD:
+            pod = maps["pods"].get((ref.namespace, ref.name))
+            return pod if pod is not None and not pod.node and pod.volumes else None
+        if ref.kind == PVC:
+            claim = maps["claims"].get((ref.namespace, ref.name))
+            if claim is None:
+                return None
+            return None if claim.phase == "Bound" and self._in_use((ref.namespace, ref.name)) else claim
+        if ref.kind == PV:
+            volume = maps["volumes"].get(ref.name)
+            if volume is None:
+                return None
+            claim_key = (volume.claim.namespace, volume.claim.name) if volume.claim else None
+            in_use = volume.phase == "Bound" and claim_key is not None and self._in_use(claim_key)
+            return None if in_use else volume
+        return None
+
+    def _in_use(self, claim_key: ClaimKey) -> bool:
+        return any(self._pod_node.get(k) for k in self._claim_users.get(claim_key, ()))
+
+    def _freeze(self) -> Topology:
+        m = {name: MappingProxyType(value) for name, value in self._maps.items()}
+        return Topology(generation=self._generation, **m)
+
+
+_MAP_NAMES = (
+    "nodes",
+    "pods",
+    "claims",
+    "volumes",
+    "attachments",
+    "classes",
+    "drivers",
+    "claim_users",
+    "unplaced_refs",
+    "static_findings",
+    "problems",
+)
+
+
+def build_topology(source: ObjectSource) -> Topology:
+    """One full build (no incremental state kept)."""
+    return TopologyBuilder(source).build()
