@@ -66,11 +66,11 @@ class Uncordon(Action):
             ],
             affects=impact.empty(),
             reversible=True,
-            restore="cordon again" if was else "nothing (it was schedulable)",
+            restore="a repair: `kstor chaos cordon` undoes it" if was else "nothing (it was schedulable)",
             notes=["Pending pods that were waiting for this node can now be scheduled"] if was else [],
         )
-        restore = [{"op": "cordon", "node": self.target}] if was else []
-        return Plan(preview, previous={"unschedulable": was}, restore=restore)
+        # A repair is not journalled for undo: `kstor chaos restore` must never re-break the node.
+        return Plan(preview, previous={"unschedulable": was}, restore=[])
 
     async def execute(self, env: ActionEnv, plan: Plan) -> list[str]:
         if not plan.previous["unschedulable"]:

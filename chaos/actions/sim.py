@@ -56,10 +56,10 @@ class StartLoop(Action):
             touches=[Touch(Ref("ControlLoop", "", self.target), "already running" if running else "start")],
             affects=impact.empty(),
             reversible=True,
-            restore="nothing (it was running)" if running else "stop it again",
+            restore="nothing (it was running)" if running else "a repair: `kstor chaos stop-loop` undoes it",
         )
-        restore = [] if running else [{"op": "stop-loop", "name": self.target}]
-        return Plan(preview, previous={"running": running}, restore=restore)
+        # A repair is not journalled for undo: `kstor chaos restore` must never stop it again.
+        return Plan(preview, previous={"running": running}, restore=[])
 
     async def execute(self, env: ActionEnv, plan: Plan) -> list[str]:
         await require_sim(env, self.name).start_loop(self.target)

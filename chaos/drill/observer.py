@@ -1,0 +1,152 @@
+"""Watches the Store the dashboard uses and measures: steady or not at each moment, each SLO
+probe's value, and the timeline of controller activity — all on the cluster's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaos.clock import ClusterClock
+from chaos.drill.probes import Probe, ProbeContext, View
+from chaos.drill.timeline import WATCHED, TimelineEntry, describe
+
+Obj = dict[str, Any]
+TICK_REAL_SECONDS = 0.05
+
+
+@dataclass
+class Sample:
+    t: float
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Measurements:
+    steady: list[Sample] = field(default_factory=list)
+    probes: dict[int, list[Sample]] = field(default_factory=dict)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+
+def model_steady(view: Any) -> tuple[bool, list[str]]:
+    """kstor.model's steady() on a topology built from the Store."""
+    from kstor.model.builder import TopologyBuilder
+    from kstor.model.steady import steady
+
+    result = steady(TopologyBuilder(view).build())
+    return bool(result.ok), list(result.problems)
+
+
+class Observer:
+    def __init__(
+        self,
+        view: View,
+        clock: ClusterClock,
+        *,
+        use_model: bool,
+        steady_probes: list[Probe],
+        watched: list[Probe],
+        changes: Any = None,
+        on_entry: Callable[[TimelineEntry], None] | None = None,
+    ) -> None:
+        self.view = view
+        self.clock = clock
+        self.use_model = use_model
+        self.steady_probes = steady_probes
+        self.watched = watched
+        self.changes = changes  # an async iterator of change batches (Store.changes())
+        self.on_entry = on_entry
+        self.data = Measurements()
+        self.origin = 0.0  # timeline times are relative to this (the injection, once known)
+        self.ctx = ProbeContext(view=view, steady=self.steady_now)
+        self._seen: dict[tuple[str, str, str], Obj] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- state ------------------------------------------------------------------------------
+    def steady_now(self) -> tuple[bool, list[str]]:
+        problems: list[str] = []
+        if self.use_model:
+            ok, found = model_steady(self.view)
+            problems += found if not ok else []
+        for probe in self.steady_probes:
+            ok, why = probe.check(self.ctx)
+            if not ok:
+                problems.append(f"{probe}: {why}")
+        return not problems, problems
+
+    def baseline_events(self) -> None:
+        """From now on only new events (or new counts) count for event probes."""
+        self.ctx.baseline_events = {
+            _event_key(e): int(e.get("count") or 1) for e in self.view.objects("Event")
+        }
+
+    def sample(self, t: float) -> None:
+        ok, problems = self.steady_now()
+        self.data.steady.append(Sample(t, ok, "; ".join(problems[:5])))
+        for index, probe in enumerate(self.watched):
+            good, why = probe.check(self.ctx)
+            self.data.probes.setdefault(index, []).append(Sample(t, good, why))
+
+    # --- timeline ---------------------------------------------------------------------------
+    def prime(self) -> None:
+        for kind in WATCHED:
+            for obj in self.view.objects(kind):
+                self._seen[_key(kind, obj)] = obj
+
+    def record(self, t: float, kind: str, new: Obj | None, old_key_obj: Obj) -> None:
+        key = _key(kind, old_key_obj)
+        old = self._seen.get(key)
+        if new is None:
+            self._seen.pop(key, None)
+        else:
+            self._seen[key] = new
+        who, changes = describe(kind, old, new)
+        for change in changes:
+            entry = TimelineEntry(round(t - self.origin, 3), kind, who, change)
+            self.data.timeline.append(entry)
+            if self.on_entry is not None:
+                self.on_entry(entry)
+
+    # --- running ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.prime()
+        if self.changes is not None:
+            self._tasks.append(asyncio.create_task(self._consume()))
+        self._tasks.append(asyncio.create_task(self._tick()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _consume(self) -> None:
+        async for batch in self.changes:
+            t = await self.clock.now()
+            for change in batch:
+                if change.kind not in WATCHED:
+                    continue
+                gone = str(change.type) == "DELETED"
+                self.record(t, change.kind, None if gone else change.obj, change.obj)
+            self.sample(t)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_REAL_SECONDS)
+            self.sample(await self.clock.now())
+
+
+def _key(kind: str, obj: Obj) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def _event_key(event: Obj) -> str:
+    meta = event.get("metadata") or {}
+    return str(meta.get("uid") or meta.get("name") or "")
