@@ -104,7 +104,7 @@ class DrillRunner:
 
     # --- library conveniences ---------------------------------------------------------------
     async def events(self) -> AsyncIterator[tuple[str, Any]]:
-        """Yields ("status", str), ("step", StepRecord), ("timeline", TimelineEntry); last ("result", DrillResult)."""
+        """Yield ("status", str), ("step", StepRecord), ("timeline", TimelineEntry), then ("result", ...)."""
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.on_status = lambda s: queue.put_nowait(("status", s))
         self.on_step = lambda r: queue.put_nowait(("step", r))
