@@ -79,6 +79,11 @@ class Registry(LifecycleMixin):
         res = lookup(plural)
         return self._entry(res, name, self._ns(res, namespace)).copy()
 
+    def entry(self, plural: str, name: str, namespace: str | None = None) -> Entry:
+        """The stored version itself (read-only): `.obj`, and `.raw` its JSON bytes."""
+        res = lookup(plural)
+        return self._entry(res, name, self._ns(res, namespace))
+
     def items(self, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
         """The stored objects themselves, fast and read-only: callers must not mutate them."""
         return [e.obj for e in self._entries(lookup(plural), namespace)]
