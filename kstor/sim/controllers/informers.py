@@ -158,6 +158,14 @@ class Informer:
                     self._apply(event_type, getattr(item, "obj", item))
 
     # --- sharing ---------------------------------------------------------------------------------
+    def add_handler(self, handler: Handler) -> None:
+        if handler not in self._handlers:
+            self._handlers.append(handler)
+
+    def remove_handler(self, handler: Handler) -> None:
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+
     async def acquire(self, handler: Handler | None) -> None:
         self._users += 1
         if handler is not None:
