@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kstor.sim.apiserver import discovery, errors
+from kstor.sim.apiserver import discovery, errors, openapi
 from kstor.sim.apiserver.certs import ServingCert, generate, write_kubeconfig
 from kstor.sim.apiserver.errors import ApiError
 from kstor.sim.apiserver.faults import Faults
@@ -166,6 +166,8 @@ class ApiServer:
     def _discovery(self, path: str) -> dict[str, Any] | None:
         if path == "/version":
             return discovery.VERSION
+        if path.startswith("/openapi/v3"):
+            return openapi.document_for(path)
         if path == "/api":
             return discovery.api_versions(f"{HOST}:{self.port}")
         if path == "/apis":
