@@ -19,6 +19,7 @@ from kstor.tui.feed import Feed
 from kstor.tui.frame import SCREENS, Frame
 from kstor.tui.messages import FeedFailed, FrameUpdated
 from kstor.tui.rows import ObjRef, Row
+from kstor.tui.screens.chaos import DrillScreen
 from kstor.tui.screens.help import HelpScreen
 from kstor.tui.screens.namespace import NamespaceScreen
 from kstor.tui.widgets.detail import DetailPane
@@ -73,6 +74,13 @@ class KstorApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Widgets live on the default screen; keep handles so modals on top do not hide them.
+        self._tabs = self.query_one("#screens", TabbedContent)
+        self._views = {name: self.query_one(f"#view-{name}", RowView) for name in SCREENS}
+        self._detail = self.query_one("#detail", DetailPane)
+        self._status = self.query_one(StatusBar)
+        self._banner_widget = self.query_one("#banner", Static)
+        self._filter_box = self.query_one("#filter", Input)
         self.active_view.focus()
         self.feed.start(self._deliver, self._failed)
 
@@ -88,7 +96,7 @@ class KstorApp(App[None]):
     # -- accessors --------------------------------------------------------------
     @property
     def tabs(self) -> TabbedContent:
-        return self.query_one("#screens", TabbedContent)
+        return self._tabs
 
     @property
     def current_screen_name(self) -> str:
@@ -99,11 +107,11 @@ class KstorApp(App[None]):
         return self.view(self.current_screen_name)
 
     def view(self, name: str) -> RowView:
-        return self.query_one(f"#view-{name}", RowView)
+        return self._views[name]
 
     @property
     def detail(self) -> DetailPane:
-        return self.query_one("#detail", DetailPane)
+        return self._detail
 
     @property
     def selected(self) -> Row | None:
@@ -114,24 +122,29 @@ class KstorApp(App[None]):
         frame = message.frame
         self.frame = frame
         with self.batch_update():
-            self.query_one(StatusBar).show(frame)
+            self._status.show(frame)
             self._banner(frame.banner or self.failure)
             for name in SCREENS:
                 self.view(name).set_rows(frame.rows(name), frame.now)
             if self.detail.display:
                 self.detail.show(frame, self.detail.ref)
+        for screen in self.screen_stack:
+            if isinstance(screen, DrillScreen):
+                screen.observe(frame)
 
     def on_feed_failed(self, message: FeedFailed) -> None:
         self.failure = message.error
         self._banner(message.error + ("  — showing the last known state" if self.frame else ""))
 
     def _banner(self, text: str) -> None:
-        banner = self.query_one("#banner", Static)
+        banner = self._banner_widget
         banner.update(text)
         banner.display = bool(text)
 
     @on(RowView.Highlighted)
     def _highlighted(self, message: RowView.Highlighted) -> None:
+        if not hasattr(self, "_views"):
+            return
         if message.view is self.active_view and self.detail.display:
             self.detail.show(self.frame, message.row.ref if message.row else None)
 
@@ -148,7 +161,7 @@ class KstorApp(App[None]):
         self.active_view.focus()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         box.display = True
         box.focus()
 
@@ -187,7 +200,7 @@ class KstorApp(App[None]):
         pane.show(self.frame, row.ref if row else None, mode)
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         if box.has_focus or box.value:
             box.value = ""
             box.display = False

@@ -53,7 +53,7 @@ def storage_class_rows(classes: Iterable[dict[str, Any]]) -> list[Row]:
         )
         for sc in items
     ]
-    ws = [*widths(cells, caps=(40, 40, 20, 8, 7), minimum=(4, 11, 12, 7, 7)), 5]
+    ws = [*widths(cells, caps=(40, 50, 20, 8, 7), minimum=(4, 11, 12, 7, 7)), 5]
     rows = [
         section_row("binding/sc", f"StorageClasses ({len(items)})", group="sc"),
         title_row("binding/sc-title", SC_TITLES, ws, group="sc"),

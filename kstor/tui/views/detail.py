@@ -110,11 +110,10 @@ def claim_chain(frame: Frame, claim: ClaimRow) -> list[Line]:
     topo = frame.topology
     assert topo is not None
     out: list[Line] = []
-    for user in claim.used_by:
-        ns, _, name = user.partition("/")
+    for ns, name in claim_users(frame, claim):
         pod = topo.pods.get((ns, name))
         where = f" ({pod.status}, node {pod.node or '-'})" if pod else ""
-        out.append([(f"  pod {user}", NAME), (where, DIM)])
+        out.append([(f"  pod {ns}/{name}", NAME), (where, DIM)])
     b = claim.binding
     state = state_label(b.phase.value, b.reason.value if b.reason else None)
     out.append(
@@ -134,6 +133,21 @@ def claim_chain(frame: Frame, claim: ClaimRow) -> list[Line]:
     elif claim.volume_name:
         out.append([(f"    └ pv {claim.volume_name} (missing)", BAD)])
     return out
+
+
+def claim_users(frame: Frame, claim: ClaimRow) -> list[tuple[str, str]]:
+    """(namespace, pod) of the pods that use a claim: the model's index when it has one."""
+    topo = frame.topology
+    assert topo is not None
+    key = (claim.ref.namespace, claim.ref.name)
+    index = getattr(topo, "claim_users", None)
+    if index is not None:
+        return sorted(index.get(key) or ())
+    return sorted(
+        k
+        for k, pod in topo.pods.items()
+        if any(u.claim is not None and u.claim.ref == claim.ref for u in pod.volumes)
+    )
 
 
 def volume_chain_lines(frame: Frame, pv: VolumeRow, depth: int) -> list[Line]:

@@ -180,13 +180,23 @@ def pod_rows(pod: PodRow, *, group: str) -> list[Row]:
             segments=segs,
             ref=ObjRef("Pod", pod.ref.name, pod.ref.namespace),
             namespace=pod.ref.namespace,
-            search=f"{pod.ref.namespace} {pod.ref.name} {pod.status} {group} {pod.owner}".lower(),
+            search=pod_search(pod, group),
             group=group,
         )
     ]
     for use in pod.volumes:
         rows.extend(use_rows(use, group=group))
     return rows
+
+
+def pod_search(pod: PodRow, group: str) -> str:
+    """A pod matches a filter on any of its volumes' states too, so it stays above them."""
+    states = " ".join(
+        f"{u.volume} {u.attach.phase.value} {u.mount.phase.value} "
+        f"{u.binding.phase.value if u.binding else ''} {u.claim.ref.name if u.claim else ''}"
+        for u in pod.volumes
+    )
+    return f"{pod.ref.namespace} {pod.ref.name} {pod.status} {group} {pod.owner} {states}".lower()
 
 
 def node_section(node: NodeRow) -> list[Row]:

@@ -1,0 +1,110 @@
+"""`kstor` with no sub-command: open the dashboard on a kube context or on the embedded cluster."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kstor.errors import KstorError
+
+SIM_READY_TIMEOUT = 30.0
+
+
+class SimChild:
+    """`kstor sim serve` in a child process with a temporary kubeconfig; stopped on exit.
+
+    A child, not a thread: the dashboard's event loop never competes with the sim's control loops,
+    and the dashboard connects exactly as it would to any cluster.
+    """
+
+    def __init__(self, scenario: str, *, speed: float = 1.0) -> None:
+        self.scenario, self.speed = scenario, speed
+        self.dir = tempfile.TemporaryDirectory(prefix="kstor-sim-")
+        self.kubeconfig = Path(self.dir.name) / "kubeconfig"
+        self.log = Path(self.dir.name) / "sim.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = SIM_READY_TIMEOUT) -> str:
+        cmd = [
+            sys.executable,
+            "-m",
+            "kstor",
+            "sim",
+            "serve",
+            "--scenario",
+            self.scenario,
+            "--kubeconfig-out",
+            str(self.kubeconfig),
+            "--speed",
+            str(self.speed),
+        ]
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise KstorError(f"embedded cluster exited ({self.proc.returncode}): {self._last_line()}")
+            if self.kubeconfig.exists() and self.kubeconfig.stat().st_size > 0:
+                return str(self.kubeconfig)
+            time.sleep(0.05)
+        self.stop()
+        raise KstorError(f"embedded cluster not ready after {timeout:g}s: {self._last_line()}")
+
+    def _last_line(self) -> str:
+        with contextlib.suppress(OSError):
+            lines = [ln for ln in self.log.read_text(errors="replace").splitlines() if ln.strip()]
+            if lines:
+                return lines[-1].strip()
+        return "no output"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.dir.cleanup()
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from kstor.tui.live import LiveFeed
+
+    sim: SimChild | None = None
+    kubeconfig, context = args.kubeconfig, args.context
+    try:
+        if args.sim:
+            sim = SimChild(args.sim, speed=args.speed)
+            kubeconfig, context = sim.start(), None
+        feed = LiveFeed(kubeconfig=kubeconfig, context=context, namespaces=args.namespace)
+        feed.connect()
+        from kstor.tui.app import KstorApp
+
+        app = KstorApp(feed, chaos=_chaos_bridge(kubeconfig, context, feed))
+        app.run()
+        if app.return_code not in (None, 0):
+            return int(app.return_code)
+        return 0
+    finally:
+        if sim is not None:
+            sim.stop()
+
+
+def _chaos_bridge(kubeconfig: str | None, context: str | None, feed: object) -> object | None:
+    """Chaos from the dashboard, when the chaos package is installed (see screens/chaos.py)."""
+    if os.environ.get("KSTOR_NO_CHAOS"):
+        return None
+    try:
+        from kstor.tui.chaos_bridge import ChaosBridge
+    except ImportError:
+        return None
+    return ChaosBridge(kubeconfig=kubeconfig, context=context, feed=feed)
