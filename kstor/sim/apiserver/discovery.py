@@ -112,3 +112,53 @@ def resource_list(group_version: str) -> dict[str, Any] | None:
         out.append(_entry(res))
         out.extend(_sub_entry(res, sub) for sub in res.subresources)
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": out}
+
+
+# --- OpenAPI v3, only as much as kubectl needs ------------------------------------------------------
+# kubectl (create/apply/replace, --validate=strict by default) asks OpenAPI v3 whether the server
+# supports the `fieldValidation` query parameter on each kind's PATCH endpoint; when it does, kubectl
+# leaves validation to the server instead of downloading the full OpenAPI v2 schema. Patch merge
+# keys then come from kubectl's own built-in types.
+_OPENAPI_PARAMS = [
+    {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+    for name in ("dryRun", "fieldManager", "fieldValidation", "force")
+]
+
+
+def _gv_path(group_version: str) -> str:
+    return "api/v1" if group_version == "v1" else f"apis/{group_version}"
+
+
+def openapi_v3_root() -> dict[str, Any]:
+    return {
+        "paths": {
+            _gv_path(gv): {"serverRelativeURL": f"/openapi/v3/{_gv_path(gv)}?hash=kstor-sim"}
+            for gv in group_versions()
+        }
+    }
+
+
+def openapi_v3_group_version(path: str) -> dict[str, Any] | None:
+    """A minimal OpenAPI v3 document for `api/v1` or `apis/G/V`: one PATCH operation per kind."""
+    by_path = {_gv_path(gv): gv for gv in group_versions()}
+    gv = by_path.get(path.strip("/"))
+    if gv is None:
+        return None
+    paths: dict[str, Any] = {}
+    for res in group_versions()[gv]:
+        scope = "/namespaces/{namespace}" if res.namespaced else ""
+        gvk = {"group": res.group, "version": res.version, "kind": res.kind}
+        paths[f"/{_gv_path(gv)}{scope}/{res.plural}/{{name}}"] = {
+            "patch": {
+                "x-kubernetes-group-version-kind": gvk,
+                "x-kubernetes-action": "patch",
+                "parameters": _OPENAPI_PARAMS,
+                "responses": {},
+            },
+        }
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }
