@@ -1085,7 +1085,11 @@ def _validate_statefulset(statefulset: Obj) -> list[Cause]:
             for m in dns1123_subdomain(str(_part(claim, "metadata").get("name", "")))
         ]
         causes += _pvc_spec(_part(claim, "spec"), at.child("spec"))
-    return causes
+    # ValidatePodTemplateSpecForStatefulSet does not check mounts against volumes: a mount may name a
+    # volumeClaimTemplate instead.
+    templates = [c for c in _list(spec, "volumeClaimTemplates") if isinstance(c, dict)]
+    claims = {f'Not found: "{_part(c, "metadata").get("name")}"' for c in templates}
+    return [c for c in causes if not (".volumeMounts[" in c["field"] and c["message"] in claims)]
 
 
 def _validate_statefulset_update(old: Obj, new: Obj) -> list[Cause]:
