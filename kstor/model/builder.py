@@ -176,7 +176,11 @@ class TopologyBuilder:
         for name in dirty.drivers:
             obj = self._source.get(CSI_DRIVER, None, name)
             if self._set("drivers", name, rows.driver_info(obj) if obj else None):
-                dirty.volumes |= self._driver_volumes.get(name, set())
+                # the pods' attach evidence names the CSIDriver object even when the PV row stays equal
+                for volume in self._driver_volumes.get(name, ()):
+                    dirty.volumes.add(volume)
+                    for claim_key in self._volume_claims.get(volume, ()):
+                        dirty.pods |= self._claim_users.get(claim_key, set())
 
     def _update_pod_relations(self, dirty: _Dirty) -> None:
         """Who uses which claim and which pods sit on which node, from the raw pods that changed."""
@@ -291,7 +295,9 @@ class TopologyBuilder:
                 else None
             )
             dirty.subjects.add(ObjRef(PVC, *key))  # membership of "on no node" follows the users too
-            for volume in {r.volume_name for r in (old, new) if r is not None and r.volume_name}:
+            named = {r.volume_name for r in (old, new) if r is not None and r.volume_name}
+            named.update(rows.name_of(v) for v in self._source.volumes_for_claim(*key))
+            for volume in named:
                 dirty.subjects.add(ObjRef(PV, "", volume))
                 dirty.subjects.update(
                     ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
