@@ -90,6 +90,14 @@ def _schema_error(data: Any, located: _Located) -> None:
         return
     best = jsonschema.exceptions.best_match(errors)
     where = tuple(best.absolute_path)
+    if best.validator == "additionalProperties" and isinstance(best.instance, dict):
+        # point at the offending key's line, not at the mapping's first line
+        allowed = set(best.schema.get("properties") or {})
+        extra = sorted(set(best.instance) - allowed)
+        if extra:
+            where = (*where, extra[0])
+            field = ".".join(str(p) for p in where)
+            raise located.error(where, f"{field}: unknown key (allowed: {', '.join(sorted(allowed))})")
     field = ".".join(str(p) for p in where) or "(top level)"
     raise located.error(where, f"{field}: {best.message}")
 

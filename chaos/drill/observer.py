@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chaos.clock import ClusterClock
@@ -61,7 +61,7 @@ class Observer:
         self.changes = changes  # an async iterator of change batches (Store.changes())
         self.on_entry = on_entry
         self.data = Measurements()
-        self.origin = 0.0  # timeline times are relative to this (the injection, once known)
+        self.origin = 0.0  # live timeline entries are relative to this (the injection, once known)
         self.ctx = ProbeContext(view=view, steady=self.steady_now)
         self._seen: dict[tuple[str, str, str], Obj] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -106,10 +106,10 @@ class Observer:
             self._seen[key] = new
         who, changes = describe(kind, old, new)
         for change in changes:
-            entry = TimelineEntry(round(t - self.origin, 3), kind, who, change)
+            entry = TimelineEntry(t, kind, who, change)  # absolute; rebased on the injection at the end
             self.data.timeline.append(entry)
             if self.on_entry is not None:
-                self.on_entry(entry)
+                self.on_entry(replace(entry, t=round(t - self.origin, 3)))
 
     # --- running ----------------------------------------------------------------------------
     def start(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -179,6 +179,7 @@ class DrillRunner:
                 return self.result
             observer.start()
             await self._settle(session.clock, observer)
+            observer.data.timeline.clear()  # start-up noise before the steady state is not the drill's
             if self.confirm is not None and not self.confirm(self.plan_lines()):
                 raise ActionError("drill not confirmed; nothing was done")
             observer.baseline_events()
@@ -195,10 +196,10 @@ class DrillRunner:
             self.result.status = "error"
             self.result.error = str(exc) or "interrupted"
             if not isinstance(exc, KstorError):
-                self.result.timeline = observer.data.timeline
                 raise
         finally:
-            self.result.timeline = observer.data.timeline
+            origin = self.inject_at or 0.0
+            self.result.timeline = [replace(e, t=round(e.t - origin, 3)) for e in observer.data.timeline]
             await observer.stop()
             await cluster.close()
             await session.close()
@@ -300,7 +301,7 @@ class DrillRunner:
         )
         record.preview = result.plan.preview.to_dict()
         record.output += result.done
-        if result.journal_id and inject:
+        if result.journal_id and inject and result.plan.restore:
             self._entries.setdefault(step.label, []).append(result.journal_id)
 
     async def _undo(self, label: str, env: ActionEnv) -> list[str]:
