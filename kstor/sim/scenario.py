@@ -447,9 +447,8 @@ def nfs_server_deployment(namespace: str, export: str) -> Obj:
 
 
 def nfs_provisioner_deployment(namespace: str, provisioner: str, server: str, export: str) -> Obj:
-    # The real pod also mounts the export at /persistentvolumes; the simulated provisioner reads the
-    # server's health from the cluster's world instead, so the pod stays Ready during an outage and
-    # provisioning fails with the mkdir error rather than the pod going unready.
+    # As the real chart: the export is mounted at /persistentvolumes, so the pod starts only once the
+    # NFS server answers.
     container = {
         "name": "nfs-subdir-external-provisioner",
         "image": "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
@@ -458,10 +457,12 @@ def nfs_provisioner_deployment(namespace: str, provisioner: str, server: str, ex
             {"name": "NFS_SERVER", "value": server},
             {"name": "NFS_PATH", "value": export},
         ],
+        "volumeMounts": [{"name": "nfs-subdir-external-provisioner-root", "mountPath": "/persistentvolumes"}],
     }
+    volume = {"name": "nfs-subdir-external-provisioner-root", "nfs": {"server": server, "path": export}}
     labels = {"app": "nfs-subdir-external-provisioner"}
     return _deployment("nfs-subdir-external-provisioner", namespace, labels, [container],
-                       serviceAccountName="nfs-subdir-external-provisioner")  # fmt: skip
+                       serviceAccountName="nfs-subdir-external-provisioner", volumes=[volume])  # fmt: skip
 
 
 def csi_plugin_deployment(driver: str) -> Obj:

@@ -1,7 +1,10 @@
 """sig-storage-lib-external-provisioner's ProvisionController, for the simulated external provisioners.
 
-A provisioner acts only while its loop runs *and* its Deployment has a Ready pod, as a real one
-does only while its pod runs. Claims: provision when `volume.kubernetes.io/storage-provisioner`
+A provisioner acts only while its loop runs *and* its Deployment has a running pod (phase Running,
+not deleting), as a real one does only while its process runs. Running, not Ready: the NFS
+provisioner's pod turns unready while its NFS mount hangs, yet the process keeps trying and failing.
+
+Claims: provision when `volume.kubernetes.io/storage-provisioner`
 names it, `spec.volumeName` is empty and (WaitForFirstConsumer) `selected-node` is set. Volumes:
 delete Released + Delete volumes it provisioned. Failures are retried with per-item exponential
 back-off and given up after `failed_threshold` tries until the next resync, like the library.
@@ -97,7 +100,7 @@ class ExternalProvisioner(QueueLoop):
         selector = dep.get("spec", {}).get("selector")
         for pod in self.inf("pods").by_index(IDX_NAMESPACE, self.deployment_namespace):
             labels = pod.get("metadata", {}).get("labels") or {}
-            if not pu.deleting(pod) and pu.match_label_selector(selector, labels) and pu.pod_ready(pod):
+            if not pu.deleting(pod) and pu.match_label_selector(selector, labels) and _running(pod):
                 return pod
         return None
 
@@ -132,8 +135,8 @@ class ExternalProvisioner(QueueLoop):
         elif plural == "persistentvolumes" and event_type != "DELETED" and self._volume_is_mine(new):
             self.queue.add(("pv", pu.name_of(new)))
         elif plural in ("pods", "deployments") and pu.ns_of(new) == self.deployment_namespace:
-            became_ready = pu.pod_ready(new) and (old is None or not pu.pod_ready(old))
-            if plural == "deployments" or became_ready:
+            started = _running(new) and (old is None or not _running(old))
+            if plural == "deployments" or started:
                 self.enqueue_all()  # our pod (re)started: look at everything again
 
     def _claim_is_mine(self, claim: Obj) -> bool:
@@ -293,6 +296,10 @@ class ExternalProvisioner(QueueLoop):
                 return False
             raise
         return True
+
+
+def _running(pod: Obj) -> bool:
+    return pod.get("status", {}).get("phase") == "Running"
 
 
 def quantity_request(claim: Obj) -> Any:
