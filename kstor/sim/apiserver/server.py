@@ -174,10 +174,6 @@ class ApiServer:
             return discovery.api_group_list()
         if path == "/api/v1":
             return discovery.resource_list("v1")
-        if path == "/openapi/v3":
-            return discovery.openapi_v3_root()
-        if path.startswith("/openapi/v3/"):
-            return discovery.openapi_v3_group_version(path[len("/openapi/v3/") :])
         parts = path.strip("/").split("/")
         if parts[0] == "apis" and len(parts) == 2:
             return discovery.api_group(parts[1])
