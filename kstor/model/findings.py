@@ -132,8 +132,9 @@ def pod_findings(row: PodRow) -> tuple[Finding, ...]:
 def node_findings(row: NodeRow, attached: list[AttachmentRow]) -> tuple[Finding, ...]:
     if not row.exists or (row.ready is NodeReady.READY and not row.cordoned):
         return ()
-    volumes = set(row.volumes_attached) | {f"va/{va.name} ({va.pv})" for va in attached if va.attached}
-    if not volumes:
+    # node status and VolumeAttachments describe the same attachments; either may lag the other
+    count = max(len(row.volumes_attached), sum(1 for va in attached if va.attached))
+    if not count:
         return ()
     state = row.ready.value + (", cordoned" if row.cordoned else "")
     evidence = tuple(e for e in (row.ready_evidence,) if e is not None)
@@ -144,7 +145,7 @@ def node_findings(row: NodeRow, attached: list[AttachmentRow]) -> tuple[Finding,
             FindingKind.NODE_UNHEALTHY_WITH_VOLUMES,
             Severity.WARNING if row.cordoned and row.ready is NodeReady.READY else Severity.ERROR,
             (ObjRef(NODE, "", row.name),),
-            f"node {row.name} is {state} with {len(volumes)} volume(s) attached",
+            f"node {row.name} is {state} with {count} volume(s) attached",
             evidence,
         ),
     )
