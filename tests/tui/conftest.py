@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_textual_snapshot import SVGImageExtension
 
 from kstor.model.builder import TopologyBuilder
 from kstor.model.source import DictSource
@@ -86,3 +88,26 @@ async def wait_for(pilot: Any, cond: Callable[[], bool], timeout: float = 5.0) -
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
     await asyncio.sleep(0)
+
+
+class TuiSVG(SVGImageExtension):
+    """Keeps the dashboard SVGs in tests/__snapshots__/<test module>/, where the project keeps them."""
+
+    @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        return str(Path(__file__).parents[1] / "__snapshots__" / Path(test_location.filepath).stem)
+
+
+class _SnapshotsInTestsDir:
+    """snap_compare asks for the SVG extension; hand it ours instead."""
+
+    def __init__(self, snapshot: Any) -> None:
+        self._snapshot = snapshot
+
+    def use_extension(self, _extension: Any) -> Any:
+        return self._snapshot.use_extension(TuiSVG)
+
+
+@pytest.fixture
+def snapshot(snapshot: Any) -> Any:
+    return _SnapshotsInTestsDir(snapshot)

@@ -105,6 +105,10 @@ def use_rows(use: VolumeUse, *, group: str, indent: str = "      ") -> list[Row]
     ]
     for state in states:
         segs += [badge(state), (" ", "")]
+    if use.pv is not None and use.pv.binding.phase is BindingPhase.TERMINATING:
+        # The claim is still Bound, but its volume is being deleted: say so on the pod's line.
+        segs += [badge("PV Terminating"), (" ", "")]
+        states.append("pv terminating")
     if use.mount.path and use.mount.phase is MountPhase.MOUNTED:
         segs.append((f" {use.mount.path}", DIM))
     claim = use.claim
@@ -126,7 +130,11 @@ def use_rows(use: VolumeUse, *, group: str, indent: str = "      ") -> list[Row]
             group=group,
         )
     ]
-    for why in unhealthy_reasons(use):
+    whys = unhealthy_reasons(use)
+    if use.pv is not None and use.pv.binding.phase is BindingPhase.TERMINATING:
+        msg = use.pv.binding.message or f"held by {', '.join(use.pv.binding.held_by)}"
+        whys.append(f"pv: {one_line(msg)}")
+    for why in whys:
         rows.append(
             Row(
                 key=f"why/{use.pod.namespace}/{use.pod.name}/{use.volume}/{len(rows)}",
