@@ -202,8 +202,14 @@ class NodeLifecycleController(QueueLoop):
         added = self.taint_added.setdefault(pu.name_of(node), self.clock.elapsed())
         waited = self.clock.elapsed() - added
         next_due: float | None = None
+        # PodGC: on a NotReady node marked out-of-service, Terminating pods are force-deleted.
+        out_of_service = not pu.node_ready(node) and any(
+            t.get("key") == pu.TAINT_OUT_OF_SERVICE for t in taints
+        )
         for pod in self.inf("pods").by_index("node", pu.name_of(node)):
             if pu.deleting(pod):
+                if out_of_service:
+                    self._force_delete(pod)
                 continue
             seconds = self._toleration_seconds(pod, taints)
             if seconds is None:
@@ -228,6 +234,13 @@ class NodeLifecycleController(QueueLoop):
             used.extend(matching)
         bounded = [float(t["tolerationSeconds"]) for t in used if t.get("tolerationSeconds") is not None]
         return max(0.0, min(bounded)) if bounded else None
+
+    def _force_delete(self, pod: Obj) -> None:
+        try:
+            result = self.registry.delete("pods", pu.name_of(pod), pu.ns_of(pod), grace_period_seconds=0)
+        except ApiError:
+            return
+        self.inf("pods").observe(result, deleted=not pu.deleting(result))
 
     def _delete(self, pod: Obj) -> None:
         try:
