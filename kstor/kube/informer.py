@@ -203,24 +203,44 @@ class Informer:
             async for chunk in resp.content.iter_any():
                 lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
                 pending = lines.pop()
-                for line in lines:
-                    if line.strip():
-                        self._handle(line)
+                self._handle_lines(lines)
                 if len(pending) > MAX_LINE:
                     self._garbage(b"<line too long>")
             if pending.strip():
-                self._handle(pending)
+                self._handle_lines([pending])
         if self.stats.events + self.stats.bookmarks > before:
             self._backoff.reset()
         elif time.monotonic() - opened < self.opts.short_watch:
             # The server keeps closing watches at once: do not spin on it.
             await asyncio.sleep(self._backoff.next())
 
+    def _handle_lines(self, lines: list[bytes]) -> None:
+        lines = [line for line in lines if line.strip()]
+        if len(lines) > 1:
+            # One json.loads for all complete lines of a chunk: fewer calls, and the decoder's key
+            # memo then shares key strings across those objects (less memory per object).
+            try:
+                events = json.loads(b"[" + b",".join(lines) + b"]")
+            except ValueError:
+                events = None  # some line is garbage: go line by line to apply the good ones first
+            if isinstance(events, list) and len(events) == len(lines):
+                for event, line in zip(events, lines, strict=True):
+                    self._handle_event(event, line)
+                return
+        for line in lines:
+            self._handle(line)
+
     def _handle(self, line: bytes) -> None:
         try:
             event = json.loads(line)
+        except ValueError:
+            self._garbage(line)
+        self._handle_event(event, line)
+
+    def _handle_event(self, event: Any, line: bytes) -> None:
+        try:
             type_, obj = event["type"], event["object"]
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, IndexError):
             self._garbage(line)
         if type_ not in EVENT_TYPES or not isinstance(obj, dict):
             self._garbage(line)

@@ -1,0 +1,577 @@
+"""kstor.kube benchmarks: initial sync vs a plain paginated list, store memory, watch ingestion.
+
+    python tests/perf/bench_kube.py [--quick] [--sim]
+
+1. sync: informers (list + store) vs plain paginated GET + json.loads of the same objects from the same
+   server, both concurrent across kinds (target <= 1.5x). Server: the embedded cluster's HTTPS API when
+   `kstor.sim.testing` is available (bulk-loaded), else an in-process fake list server.
+2. memory: a 50,000-object store (tracemalloc) per object, against the JSON bytes received (target
+   overhead < 4 KB/object).
+3. watch: a server streams watch events at 5,000/s; the store (and kstor.model's builder, if present)
+   must keep up: achieved rate and the lag after the last event. Also the ceiling rate (as fast as
+   the server can send).
+Ends with one JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from aiohttp import web  # noqa: E402
+
+from kstor.kube.cluster import Cluster  # noqa: E402
+from kstor.kube.connect import connect  # noqa: E402
+from kstor.kube.informer import Informer, InformerOptions  # noqa: E402
+from kstor.kube.kinds import KINDS  # noqa: E402
+from kstor.kube.store import Store  # noqa: E402
+
+MANAGED = [
+    {
+        "manager": "kube-controller-manager",
+        "operation": "Update",
+        "apiVersion": "v1",
+        "time": "2026-11-26T18:00:00Z",
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:status": {"f:phase": {}, "f:conditions": {".": {}, 'k:{"type":"Ready"}': {}}}},
+    }
+]
+
+
+def make_pod(i: int, nodes: int) -> dict:
+    ns, name = f"ns-{i % 50}", f"app-{i}"
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "uid": f"00000000-0000-0000-0000-{i:012d}",
+            "resourceVersion": str(1000 + i),
+            "creationTimestamp": "2026-11-26T18:00:00Z",
+            "labels": {"app": f"app-{i % 100}", "pod-template-hash": "5d8f7c9b"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": f"rs-{i % 100}",
+                    "uid": "rs-uid",
+                    "controller": True,
+                }
+            ],
+            "managedFields": MANAGED,
+        },
+        "spec": {
+            "nodeName": f"node-{i % nodes}",
+            "schedulerName": "default-scheduler",
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "registry.example/app:1.2.3",
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+                }
+            ],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": f"data-{i}"}}],
+        },
+        "status": {
+            "phase": "Running",
+            "podIP": f"10.0.{i // 250 % 250}.{i % 250}",
+            "hostIP": "192.168.0.1",
+            "conditions": [
+                {"type": t, "status": "True", "lastTransitionTime": "2026-11-26T18:00:00Z"}
+                for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+            ],
+            "containerStatuses": [
+                {
+                    "name": "app",
+                    "ready": True,
+                    "restartCount": 0,
+                    "image": "registry.example/app:1.2.3",
+                    "state": {"running": {"startedAt": "2026-11-26T18:00:01Z"}},
+                }
+            ],
+        },
+    }
+
+
+def make_pvc(i: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": f"data-{i}",
+            "namespace": f"ns-{i % 50}",
+            "uid": f"pvc-uid-{i}",
+            "resourceVersion": str(50000 + i),
+            "finalizers": ["kubernetes.io/pvc-protection"],
+            "annotations": {
+                "pv.kubernetes.io/bind-completed": "yes",
+                "volume.kubernetes.io/storage-provisioner": "csi.example.com",
+            },
+            "managedFields": MANAGED,
+        },
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": "fast",
+            "volumeMode": "Filesystem",
+            "resources": {"requests": {"storage": "1Gi"}},
+            "volumeName": f"pvc-uid-{i}",
+        },
+        "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
+    }
+
+
+def make_pv(i: int, nodes: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {
+            "name": f"pvc-uid-{i}",
+            "uid": f"pv-uid-{i}",
+            "resourceVersion": str(90000 + i),
+            "finalizers": ["kubernetes.io/pv-protection"],
+            "annotations": {"pv.kubernetes.io/provisioned-by": "csi.example.com"},
+            "managedFields": MANAGED,
+        },
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "capacity": {"storage": "1Gi"},
+            "claimRef": {
+                "kind": "PersistentVolumeClaim",
+                "namespace": f"ns-{i % 50}",
+                "name": f"data-{i}",
+                "uid": f"pvc-uid-{i}",
+            },
+            "csi": {"driver": "csi.example.com", "volumeHandle": f"vol-{i}", "fsType": "ext4"},
+            "persistentVolumeReclaimPolicy": "Delete",
+            "storageClassName": "fast",
+            "nodeAffinity": {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "topology.kubernetes.io/zone",
+                                    "operator": "In",
+                                    "values": [f"zone-{i % nodes % 3}"],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            },
+        },
+        "status": {"phase": "Bound"},
+    }
+
+
+def make_node(i: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": f"node-{i}",
+            "uid": f"node-uid-{i}",
+            "resourceVersion": str(200000 + i),
+            "labels": {"kubernetes.io/hostname": f"node-{i}", "topology.kubernetes.io/zone": "zone-0"},
+            "managedFields": MANAGED,
+        },
+        "spec": {"podCIDR": "10.244.0.0/24"},
+        "status": {
+            "conditions": [
+                {
+                    "type": t,
+                    "status": "False" if t != "Ready" else "True",
+                    "lastHeartbeatTime": "2026-11-26T18:00:00Z",
+                    "reason": "KubeletReady",
+                }
+                for t in ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready")
+            ],
+            "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+            "nodeInfo": {"kubeletVersion": "v1.32.0", "osImage": "Ubuntu 24.04"},
+        },
+    }
+
+
+def population(scale: int) -> dict[str, list[dict]]:
+    nodes = max(1, scale // 10)
+    return {
+        "Pod": [make_pod(i, nodes) for i in range(scale)],
+        "PersistentVolumeClaim": [make_pvc(i) for i in range(scale)],
+        "PersistentVolume": [make_pv(i, nodes) for i in range(scale)],
+        "Node": [make_node(i) for i in range(nodes)],
+    }
+
+
+# ---------------------------------------------------------------- a list/watch server for the bench
+class ListServer:
+    """Serves pre-encoded pages (so server cost is the same for both clients) and scripted watches."""
+
+    def __init__(self, objects: dict[str, list[dict]]) -> None:
+        self.pages: dict[str, list[bytes]] = {}
+        for kind, items in objects.items():
+            path = KINDS[kind].path()
+            stripped = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in items]
+            chunks = [stripped[i : i + 500] for i in range(0, len(stripped), 500)] or [[]]
+            self.pages[path] = [
+                json.dumps(
+                    {
+                        "kind": "List",
+                        "apiVersion": "v1",
+                        "metadata": {
+                            "resourceVersion": "5",
+                            **({"continue": str(n + 1)} if n + 1 < len(chunks) else {}),
+                        },
+                        "items": chunk,
+                    }
+                ).encode()
+                for n, chunk in enumerate(chunks)
+            ]
+        self.watch_lines: list[bytes] = []
+        self.watch_rate = 0.0  # events/s; 0 = as fast as possible
+        self.watch_done = asyncio.Event()
+        self.last_write = 0.0
+
+    async def start(self) -> tuple[web.AppRunner, int]:
+        app = web.Application()
+        app.router.add_get("/version", lambda r: web.json_response({"major": "1"}))
+        app.router.add_get("/{tail:.*}", self.handle)
+        runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("watch") == "true":
+            return await self.stream(request)
+        pages = self.pages.get(request.path)
+        if pages is None:
+            return web.json_response({"kind": "List", "metadata": {"resourceVersion": "5"}, "items": []})
+        return web.Response(
+            body=pages[int(request.query.get("continue") or 0)], content_type="application/json"
+        )
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_type = "application/json"
+        await resp.prepare(request)
+        lines, self.watch_lines = self.watch_lines, []
+        if lines:
+            tick, start = 0.01, time.perf_counter()
+            per_tick = max(1, int(self.watch_rate * tick)) if self.watch_rate else 2000
+            for i in range(0, len(lines), per_tick):
+                if self.watch_rate:
+                    delay = start + (i / self.watch_rate) - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                await resp.write(b"".join(lines[i : i + per_tick]))
+            self.last_write = time.perf_counter()
+            self.watch_done.set()
+        await asyncio.sleep(3600)
+        return resp
+
+
+def kubeconfig_for(port: int, path: Path) -> str:
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "b",
+                "clusters": [{"name": "b", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "b", "context": {"cluster": "b", "user": "u"}}],
+            }
+        )
+    )
+    return str(path)
+
+
+# ---------------------------------------------------------------- measurements
+async def plain_list(kubeconfig: str, kinds: list[str]) -> tuple[float, int]:
+    """Baseline: the same paginated lists with a bare aiohttp session and json.loads, nothing else."""
+    conn = await connect(kubeconfig)
+    try:
+        session = conn.transport.session
+        headers = await conn.transport.headers()
+        server = conn.transport.server
+
+        async def one(kind: str) -> int:
+            cont, n = "", 0
+            while True:
+                params = {"limit": "500", **({"continue": cont} if cont else {})}
+                async with session.get(server + KINDS[kind].path(), params=params, headers=headers) as resp:
+                    page = json.loads(await resp.read())
+                n += len(page["items"])
+                cont = page["metadata"].get("continue")
+                if not cont:
+                    return n
+
+        start = time.perf_counter()
+        counts = await asyncio.gather(*(one(k) for k in kinds))
+        return time.perf_counter() - start, sum(counts)
+    finally:
+        await conn.close()
+
+
+async def informer_sync(kubeconfig: str, kinds: list[str]) -> tuple[float, int]:
+    conn = await connect(kubeconfig)
+    cluster = Cluster(conn, kinds=kinds)
+    start = time.perf_counter()
+    cluster.start()
+    try:
+        await cluster.wait_synced(600)
+        return time.perf_counter() - start, sum(cluster.store.count(k) for k in kinds)
+    finally:
+        await cluster.close()
+
+
+async def bench_sync(kubeconfig: str, kinds: list[str], rounds: int) -> dict[str, float]:
+    await plain_list(kubeconfig, kinds)  # warm up both paths (imports, TLS, server caches)
+    await informer_sync(kubeconfig, kinds)
+    base, ours, n = [], [], 0
+    for _ in range(rounds):
+        t, n = await plain_list(kubeconfig, kinds)
+        base.append(t)
+        t, m = await informer_sync(kubeconfig, kinds)
+        assert m == n, (m, n)
+        ours.append(t)
+    return {"objects": n, "plain_s": min(base), "informer_s": min(ours), "ratio": min(ours) / min(base)}
+
+
+def _traced(fn: Any) -> tuple[int, Any]:
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    result = fn()
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return used, result
+
+
+def bench_memory(scale: int) -> dict[str, float]:
+    """Bytes per stored object, filled the two ways a store is filled: list pages and watch events."""
+    objects = population(scale)
+    compact = (",", ":")  # API servers send compact JSON
+    per_kind = {
+        k: [json.dumps(o, separators=compact).encode() for o in items] for k, items in objects.items()
+    }
+    del objects
+    n = sum(map(len, per_kind.values()))
+    json_bytes = sum(len(b) for items in per_kind.values() for b in items)
+    pages = {
+        k: [
+            b'{"kind":"List","metadata":{"resourceVersion":"5"},"items":['
+            + b",".join(items[i : i + 500])
+            + b"]}"
+            for i in range(0, len(items), 500)
+        ]
+        for k, items in per_kind.items()
+    }
+    events = {k: [b'{"type":"ADDED","object":' + b + b"}" for b in items] for k, items in per_kind.items()}
+    del per_kind
+
+    def fill_from_lists() -> Store:
+        store = Store()
+        for kind, kind_pages in pages.items():
+            inf = Informer(transport=None, store=store, kind=KINDS[kind])  # type: ignore[arg-type]
+            items = [inf._prepare(o) for page in kind_pages for o in json.loads(page)["items"]]
+            store.replace(kind, items)
+        store.flush()
+        return store
+
+    def fill_from_watch() -> Store:
+        store = Store()
+        for kind, lines in events.items():
+            inf = Informer(transport=None, store=store, kind=KINDS[kind])  # type: ignore[arg-type]
+            for i in range(0, len(lines), 64):  # a watch chunk holds many lines
+                inf._handle_lines(lines[i : i + 64])
+        store.flush()
+        return store
+
+    def plain_dicts() -> list:
+        return [json.loads(line) for lines in events.values() for line in lines]
+
+    listed, store = _traced(fill_from_lists)
+    del store
+    watched, store = _traced(fill_from_watch)
+    del store
+    plain, dicts = _traced(plain_dicts)
+    del dicts
+    return {
+        "objects": n,
+        "json_b_per_obj": json_bytes / n,
+        "listed_b_per_obj": listed / n,
+        "watched_b_per_obj": watched / n,
+        "dicts_b_per_obj": plain / n,
+        "overhead_b_per_obj": (max(listed, watched) - json_bytes) / n,
+    }
+
+
+async def bench_watch(rate: float, seconds: float, with_model: bool) -> dict[str, float]:
+    count = int(rate * seconds) if rate else int(seconds)
+    pods = [make_pod(i, 100) for i in range(min(count, 20000))]
+    lines = []
+    for i in range(count):
+        pod = pods[i % len(pods)]
+        pod["metadata"]["resourceVersion"] = str(10000 + i)
+        lines.append(
+            json.dumps({"type": "MODIFIED" if i >= len(pods) else "ADDED", "object": pod}).encode() + b"\n"
+        )
+    server = ListServer({})
+    server.watch_lines, server.watch_rate = lines, rate
+    runner, port = await server.start()
+    tmp = Path("/tmp") / f"kstor-bench-{port}.kubeconfig"
+    conn = await connect(kubeconfig_for(port, tmp))
+    cluster = Cluster(conn, kinds=["Pod"], options=InformerOptions())
+    applied = [0]
+    model_note = "none"
+    if with_model:
+        try:
+            from kstor.model.builder import TopologyBuilder  # type: ignore[import-not-found]
+
+            builder = TopologyBuilder(cluster.store)
+            builder.build()
+            model_note = "TopologyBuilder"
+
+            def feed(batch: list) -> None:
+                builder.apply(batch)
+                applied[0] += len(batch)
+
+            cluster.store.subscribe(feed)
+        except ImportError:
+            pass
+    if model_note == "none":
+        cluster.store.subscribe(lambda b: applied.__setitem__(0, applied[0] + len(b)))
+    informer = cluster.informers[0]
+    cluster.start()
+    try:
+        start = time.perf_counter()
+        await server.watch_done.wait()
+        while informer.stats.events < count:
+            await asyncio.sleep(0.001)
+        done = time.perf_counter()
+        cluster.store.flush()
+        elapsed = done - start
+        return {
+            "events": count,
+            "target_rate": rate,
+            "achieved_rate": count / elapsed,
+            "lag_ms": (done - server.last_write) * 1000,
+            "model": model_note,
+        }
+    finally:
+        await cluster.close()
+        await runner.cleanup()
+        tmp.unlink(missing_ok=True)
+
+
+async def sim_kubeconfig(scale: int) -> Any:
+    """The embedded cluster, bulk-loaded, if kstor.sim.testing exists; else None."""
+    try:
+        from kstor.sim.testing import SimServerThread  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    sim = SimServerThread()
+    sim.start()
+    objects = population(scale)
+    sim.bulk_load(objects)  # type: ignore[attr-defined]
+    return sim
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    scale = 2000 if args.quick else 10000
+    figures: dict[str, Any] = {}
+    rows = []
+
+    server = ListServer(population(scale))
+    runner, port = await server.start()
+    tmp = Path("/tmp") / f"kstor-bench-list-{port}.kubeconfig"
+    kinds = list(server_kinds := ["Pod", "PersistentVolumeClaim", "PersistentVolume", "Node"])
+    sync = await bench_sync(kubeconfig_for(port, tmp), kinds, rounds=2 if args.quick else 3)
+    await runner.cleanup()
+    tmp.unlink(missing_ok=True)
+    figures["sync_ratio"] = round(sync["ratio"], 3)
+    figures["sync_objects"] = sync["objects"]
+    rows.append(
+        (
+            "initial sync (list server)",
+            f"{sync['objects']} objs",
+            f"plain {sync['plain_s']:.2f}s",
+            f"informers {sync['informer_s']:.2f}s",
+            f"{sync['ratio']:.2f}x (target <= 1.5x)",
+        )
+    )
+    del server_kinds
+
+    mem = bench_memory(10000 if args.quick else 50000)
+    figures |= {
+        "mem_objects": mem["objects"],
+        "json_b_per_obj": round(mem["json_b_per_obj"]),
+        "store_listed_b_per_obj": round(mem["listed_b_per_obj"]),
+        "store_watched_b_per_obj": round(mem["watched_b_per_obj"]),
+        "mem_overhead_b_per_obj": round(mem["overhead_b_per_obj"]),
+        "mem_ratio_vs_plain_dicts": round(mem["watched_b_per_obj"] / mem["dicts_b_per_obj"], 3),
+    }
+    rows.append(
+        (
+            "store memory",
+            f"{mem['objects']} objs",
+            f"json {mem['json_b_per_obj']:.0f} B/obj",
+            f"listed {mem['listed_b_per_obj']:.0f} / watched {mem['watched_b_per_obj']:.0f} B/obj"
+            f" (per-line dicts {mem['dicts_b_per_obj']:.0f})",
+            f"overhead {mem['overhead_b_per_obj']:.0f} B/obj (target < 4096)",
+        )
+    )
+
+    seconds = 2 if args.quick else 6
+    w = await bench_watch(5000, seconds, with_model=True)
+    figures |= {
+        "watch_5k_achieved": round(w["achieved_rate"]),
+        "watch_5k_lag_ms": round(w["lag_ms"], 1),
+        "watch_model": w["model"],
+    }
+    rows.append(
+        (
+            "watch @5000/s",
+            f"{w['events']} events",
+            f"achieved {w['achieved_rate']:.0f}/s",
+            f"lag after last {w['lag_ms']:.1f} ms",
+            f"model: {w['model']}",
+        )
+    )
+    ceiling = await bench_watch(0, 20000 if args.quick else 60000, with_model=False)
+    figures["watch_ceiling_per_s"] = round(ceiling["achieved_rate"])
+    figures["watch_ceiling_ratio_to_5k"] = round(ceiling["achieved_rate"] / 5000, 2)
+    rows.append(
+        (
+            "watch ceiling",
+            f"{ceiling['events']} events",
+            f"{ceiling['achieved_rate']:.0f}/s",
+            f"{ceiling['achieved_rate'] / 5000:.1f}x the 5k target",
+            "store only",
+        )
+    )
+
+    for row in rows:
+        print(" | ".join(f"{c:<28}" for c in row))
+    print(json.dumps({"bench": "kube", "quick": args.quick, **figures}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
