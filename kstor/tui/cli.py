@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,9 +78,23 @@ class SimChild:
         self.dir.cleanup()
 
 
+def _die_with_parent() -> None:
+    """Linux: the sim child gets SIGTERM if the dashboard dies without cleaning up (kill -9, lost tty)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     from kstor.tui.live import LiveFeed
 
+    # A closed terminal (SIGHUP) or a kill (SIGTERM) still stops the embedded cluster via `finally`.
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, _exit_on_signal)
     sim: SimChild | None = None
     kubeconfig, context = args.kubeconfig, args.context
     try:

@@ -70,8 +70,8 @@ def event_rows(events: list[dict[str, Any]]) -> list[Row]:
         )
         for ev in events
     ]
-    ws = widths(cells, caps=(9, 7, 24, 48, 6, 200), minimum=(9, 7, 6, 6, 5, 7))
-    ws[0] = 9
+    # LAST SEEN is an Age column of fixed width; the others fit their longest cell.
+    ws = [9, *widths(cells, caps=(7, 24, 60, 6, 300), minimum=(4, 6, 6, 5, 7))]
     rows = [title_row("events/title", TITLES, ws, group="events")]
     for ev, (typ, reason, obj, count, msg) in zip(events, cells, strict=True):
         inv = ev.get("involvedObject") or {}
