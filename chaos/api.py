@@ -47,6 +47,8 @@ class ClusterApi(Protocol):
 
     async def scale(self, plural: str, name: str, namespace: str, replicas: int) -> None: ...
 
+    async def create(self, plural: str, obj: Obj, namespace: str | None = None) -> Obj: ...
+
 
 class SimControl(Protocol):
     async def loops(self) -> dict[str, bool]:

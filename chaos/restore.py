@@ -9,6 +9,7 @@ from typing import Any
 
 from chaos.actions.base import ActionEnv
 from chaos.actions.nodes import is_cordoned, same_taint, set_unschedulable
+from chaos.api import NotFound
 from chaos.errors import ActionError
 from chaos.journal import Journal, JournalEntry
 
@@ -82,6 +83,18 @@ async def _stop_loop(env: ActionEnv, step: Step) -> str:
     return await _loop(env, step, start=False)
 
 
+async def _delete(env: ActionEnv, step: Step) -> str:
+    what = f"{step['plural'][:-1]}/{step['name']}"
+    namespace = step.get("namespace") or None
+    if await env.api.get(step["plural"], step["name"], namespace) is None:
+        return f"{what} already gone"
+    try:
+        await env.api.delete(step["plural"], step["name"], namespace)
+    except NotFound:
+        return f"{what} already gone"
+    return f"{what} deleted"
+
+
 STEPS: dict[str, Callable[[ActionEnv, Step], Awaitable[str]]] = {
     "uncordon": _uncordon,
     "cordon": _cordon,
@@ -89,6 +102,7 @@ STEPS: dict[str, Callable[[ActionEnv, Step], Awaitable[str]]] = {
     "remove-taint": _remove_taint,
     "start-loop": _start_loop,
     "stop-loop": _stop_loop,
+    "delete": _delete,
 }
 
 

@@ -82,6 +82,14 @@ class KubeApi:
         except kube_errors.ApiError as exc:
             raise ActionError(f"scale {plural}/{name}: {exc.message}") from None
 
+    async def create(self, plural: str, obj: Obj, namespace: str | None = None) -> Obj:
+        try:
+            return await self.client.create(plural, obj, namespace=namespace)
+        except kube_errors.ApiError as exc:
+            raise ActionError(
+                f"create {plural}/{(obj.get('metadata') or {}).get('name')}: {exc.message}"
+            ) from None
+
 
 class HttpSimControl:
     """`SimControl` over the embedded cluster's `/_sim/` endpoints (same server, same token)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chaos.actions.base import Action, ActionEnv, Plan, Preview, Ref, Touch
+from chaos.actions.create import Create
 from chaos.actions.drain import Drain
 from chaos.actions.nodes import Cordon, Taint, Uncordon
 from chaos.actions.pods import DeletePod
@@ -26,6 +27,7 @@ ACTIONS: dict[str, type[Action]] = {
         StopLoop,
         StartLoop,
         NodeNotReady,
+        Create,
     )
 }
 

@@ -182,6 +182,7 @@ def parse_drill(text: str, path: str) -> Drill:
     probes = [
         _probe(p, ("steady-state", "probes", i), located) for i, p in enumerate(steady.get("probes") or [])
     ]
+    setup = [_action(s, ("setup", i), located) for i, s in enumerate(data.get("setup") or [])]
     labels: set[str] = set()
     method = [_step(s, ("method", i), located, labels) for i, s in enumerate(data["method"])]
     rollbacks = [_action(s, ("rollbacks", i), located) for i, s in enumerate(data.get("rollbacks") or [])]
@@ -201,6 +202,7 @@ def parse_drill(text: str, path: str) -> Drill:
         method=method,
         rollbacks=rollbacks,
         slos=slos,
+        setup=setup,
     )
 
 

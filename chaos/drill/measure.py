@@ -69,11 +69,22 @@ def judge(slo: Slo, *, figures: Times, probe_samples: list[Sample], inject_at: f
             last = window[-1].detail if window else "no observation"
             return result(None, False, f"did not hold within {slo.limit:g}s (last: {last})")
         return result(hit.t - inject_at, True, f"held after {hit.t - inject_at:.1f}s")
-    # hold: true at every observation of the whole window
-    covered = any(s.t >= inject_at + slo.limit for s in probe_samples)
-    miss = next((s for s in window if not s.ok), None)
+    # hold: once true (the injection's effect takes a moment to be observed), true at every
+    # observation for `limit` seconds; measured = when it started to hold
+    start = hold_start(probe_samples, inject_at)
+    if start is None:
+        return result(None, False, "never held after the injection")
+    held = [s for s in probe_samples if start <= s.t <= start + slo.limit]
+    miss = next((s for s in held if not s.ok), None)
     if miss is not None:
-        return result(miss.t - inject_at, False, f"broke after {miss.t - inject_at:.1f}s: {miss.detail}")
-    if not covered or not window:
-        return result(None, False, f"the drill ended before {slo.limit:g}s were observed")
-    return result(slo.limit, True, f"held for {slo.limit:g}s")
+        return result(
+            start - inject_at, False, f"broke {miss.t - start:.1f}s after it began to hold: {miss.detail}"
+        )
+    if not any(s.t >= start + slo.limit for s in probe_samples):
+        return result(start - inject_at, False, f"the drill ended before {slo.limit:g}s were observed")
+    return result(start - inject_at, True, f"held for {slo.limit:g}s from {start - inject_at:.1f}s")
+
+
+def hold_start(samples: list[Sample], inject_at: float) -> float | None:
+    first = next((s for s in samples if s.t >= inject_at and s.ok), None)
+    return None if first is None else first.t

@@ -80,6 +80,7 @@ class Drill:
     steady_probes: list[Probe]
     method: list[Step]
     rollbacks: list[ActionStep]
+    setup: list[ActionStep] = field(default_factory=list)
     slos: list[Slo] = field(default_factory=list)
 
     @property

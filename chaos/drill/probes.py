@@ -352,6 +352,10 @@ def parse_probe(spec: Any, path: tuple[Any, ...] = ()) -> Probe:
 
 
 def describe(name: str, args: Any) -> str:
+    if name == "not" and isinstance(args, dict) and len(args) == 1:
+        return "not " + describe(*next(iter(args.items())))
+    if isinstance(args, str) and args in PROBES:
+        return f"{name}({args})" if name != "not" else f"not {args}"
     if args in (None, {}, True):
         return name
     if isinstance(args, dict):

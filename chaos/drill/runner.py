@@ -16,7 +16,7 @@ from typing import Any
 
 from chaos.actions import ActionEnv, Preview
 from chaos.config import ChaosConfig
-from chaos.drill.measure import SloResult, Times, judge, times
+from chaos.drill.measure import SloResult, Times, hold_start, judge, times
 from chaos.drill.model import ActionStep, Drill, PauseStep, Step, UndoStep, WaitStep, format_target
 from chaos.drill.observer import Observer
 from chaos.drill.targets import resolve_target
@@ -177,18 +177,16 @@ class DrillRunner:
             if self.dry_run:
                 await self._dry_run(env, cluster.store)
                 return self.result
+            await self._setup(env, cluster.store, session)
             observer.start()
             await self._settle(session.clock, observer)
             observer.data.timeline.clear()  # start-up noise before the steady state is not the drill's
             if self.confirm is not None and not self.confirm(self.plan_lines()):
                 raise ActionError("drill not confirmed; nothing was done")
             observer.baseline_events()
-            try:
-                await self._method(env, cluster.store, session, observer)
-                await self._observe(session.clock, observer)
-            finally:
-                await self._rollbacks(env, cluster.store, session)
-                await observer.stop()
+            await self._method(env, cluster.store, session, observer)
+            await self._observe(session.clock, observer)
+            await observer.stop()
             self._judge(observer)
         except DrillAborted as exc:
             self.result.status, self.result.error = "aborted", str(exc)
@@ -198,6 +196,10 @@ class DrillRunner:
             if not isinstance(exc, KstorError):
                 raise
         finally:
+            await observer.stop()
+            if not self.dry_run:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._rollbacks(env, cluster.store, session)
             origin = self.inject_at or 0.0
             self.result.timeline = [replace(e, t=round(e.t - origin, 3)) for e in observer.data.timeline]
             await observer.stop()
@@ -229,6 +231,22 @@ class DrillRunner:
                 )
                 raise DrillAborted(f"not steady before the drill, nothing was injected: {shown}")
             await clock.sleep(POLL_SECONDS)
+
+    async def _setup(self, env: ActionEnv, store: Any, session: Any) -> None:
+        for index, step in enumerate(self.drill.setup):
+            record = StepRecord(index + 1, "setup", step.describe())
+            self.result.steps.append(record)
+            self.on_status(f"setup: {step.describe()}")
+            try:
+                await self._action(
+                    step, record, env, store, session, None, inject=False, label=f"setup {step.label}"
+                )
+                record.ok = True
+            except ActionError as exc:
+                record.error = str(exc)
+                raise
+            finally:
+                self.on_step(record)
 
     async def _method(self, env: ActionEnv, store: Any, session: Any, observer: Observer) -> None:
         for index, step in enumerate(self.drill.method):
@@ -282,6 +300,7 @@ class DrillRunner:
         obs: Observer | None,
         *,
         inject: bool,
+        label: str | None = None,
     ) -> None:
         target = resolve_target(step.target, store)
         action = make_action(step.action, target, step.options)
@@ -301,8 +320,8 @@ class DrillRunner:
         )
         record.preview = result.plan.preview.to_dict()
         record.output += result.done
-        if result.journal_id and inject and result.plan.restore:
-            self._entries.setdefault(step.label, []).append(result.journal_id)
+        if result.journal_id and (inject or label) and result.plan.restore:
+            self._entries.setdefault(label or step.label, []).append(result.journal_id)
 
     async def _undo(self, label: str, env: ActionEnv) -> list[str]:
         done: list[str] = []
@@ -317,19 +336,19 @@ class DrillRunner:
         if self.inject_at is None:
             return
         windows = [s.limit for s in self.drill.slos if s.kind in ("expect", "hold")]
-        must_until = self.inject_at + max(windows, default=0.0)
-        give_up = max(await clock.now() + self.drill.observe, must_until)
+        give_up = max(await clock.now() + self.drill.observe, self.inject_at + 2 * max(windows, default=0.0))
         self.on_status("measuring recovery")
         while True:
             now = await clock.now()
             ok, _ = observer.steady_now()
-            if now >= give_up or (ok and now >= must_until):
+            if now >= give_up or (ok and now >= self._windows_end(observer)):
                 observer.sample(now)
                 return
             await clock.sleep(POLL_SECONDS)
 
     async def _rollbacks(self, env: ActionEnv, store: Any, session: Any) -> None:
-        for index, step in enumerate(self.drill.rollbacks):
+        # explicit rollbacks only once something was injected; journal undo always (covers setup)
+        for index, step in enumerate(self.drill.rollbacks if self.inject_at is not None else []):
             record = StepRecord(index + 1, "rollback", step.describe())
             self.result.steps.append(record)
             try:
@@ -340,7 +359,7 @@ class DrillRunner:
                 record.error = str(exc)
             self.on_step(record)
         # whatever this run changed and has not undone yet
-        for label in list(self._entries):
+        for label in reversed(list(self._entries)):
             record = StepRecord(len(self.result.steps) + 1, "rollback", f"restore {label}")
             self.result.steps.append(record)
             try:
@@ -349,6 +368,18 @@ class DrillRunner:
             except KstorError as exc:
                 record.error = str(exc)
             self.on_step(record)
+
+    def _windows_end(self, observer: Observer) -> float:
+        """When every expect/hold SLO window is over (a hold's window starts when it first holds)."""
+        assert self.inject_at is not None
+        end = self.inject_at
+        for slo in self.drill.slos:
+            if slo.kind == "expect":
+                end = max(end, self.inject_at + slo.limit)
+            elif slo.kind == "hold":
+                start = hold_start(observer.data.probes.get(self._probe_index(slo), []), self.inject_at)
+                end = max(end, (start if start is not None else self.inject_at) + slo.limit)
+        return end
 
     def _judge(self, observer: Observer) -> None:
         figures = times(observer.data.steady, self.inject_at)

@@ -34,6 +34,10 @@ def ref(kind: str, obj: Obj) -> str:
     return f"{SHORT.get(kind, kind.lower())}/{name}"
 
 
+def _uid(obj: Obj) -> str | None:
+    return (obj.get("metadata") or {}).get("uid")
+
+
 def _phase(obj: Obj) -> str | None:
     return (obj.get("status") or {}).get("phase")
 
@@ -130,6 +134,10 @@ def describe(kind: str, old: Obj | None, new: Obj | None) -> tuple[str, list[str
     """(object ref, what changed) for one object moving from `old` to `new` (None = absent)."""
     if kind == "Event":
         return _event(old, new)
+    if old is not None and new is not None and _uid(old) != _uid(new):
+        # deleted and re-created under the same name within one batch (a StatefulSet pod, a VA)
+        who, gone = describe(kind, old, None)
+        return who, gone + describe(kind, None, new)[1]
     obj = new if new is not None else old
     assert obj is not None
     if kind == "Pod":

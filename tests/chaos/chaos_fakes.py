@@ -70,6 +70,11 @@ class RegistryApi:
         self.registry.update_scale(plural, name, namespace, {"spec": {"replicas": replicas}})
 
 
+    async def create(self, plural: str, obj: Obj, namespace: str | None = None) -> Obj:
+        self.writes.append(("create", plural, obj["metadata"]["name"]))
+        return self.registry.create(plural, obj, namespace)
+
+
 class FakeSim:
     def __init__(self, loops: list[str]) -> None:
         self.running = dict.fromkeys(loops, True)
