@@ -207,12 +207,17 @@ class TopologyBuilder:
                 users = self._claim_users.get(claim_key)
                 self._set("claim_users", claim_key, frozenset(users) if users else None)
             dirty.claims |= touched
-            dirty.nodes |= {n for n in (old_node, node) if n}
-            for n in {old_node, node} - {""}:
-                dirty.subjects.update(
-                    ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
-                    for va in self._source.attachments_on_node(n)
-                )
+            nodes = {n for n in (old_node, node) if n}
+            dirty.nodes |= nodes
+            # whether a VolumeAttachment is orphaned depends on the pods using its PV on its node
+            for claim_key in touched if nodes else ():
+                volume = self._claim_volume(claim_key)
+                if volume:
+                    dirty.subjects.update(
+                        ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
+                        for va in self._source.attachments_for_volume(volume)
+                        if spec(va).get("nodeName") in nodes
+                    )
 
     def _update_node_objects(self, dirty: _Dirty) -> None:
         """A node's volumesInUse is evidence on its pods' mounts: re-dirty them only when it changed."""
@@ -223,10 +228,11 @@ class TopologyBuilder:
             in_use = tuple(status(obj).get("volumesInUse") or ()) if obj else ()
             if row is None or row.exists != (obj is not None) or row.volumes_in_use != in_use:
                 dirty.pods |= self._node_pods.get(name, set())
-            dirty.subjects.update(
-                ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
-                for va in self._source.attachments_on_node(name)
-            )
+            if row is None or row.exists != (obj is not None):  # orphaned attachments: node gone/back
+                dirty.subjects.update(
+                    ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
+                    for va in self._source.attachments_on_node(name)
+                )
 
     def _spread_claims_volumes(self, dirty: _Dirty) -> None:
         """Claims and PVs name each other (claimRef, volumeName): a change on one side re-checks the other."""
