@@ -23,7 +23,7 @@ from chaos.errors import ActionError, DrillFormatError
 Path_ = tuple[Any, ...]
 DEFAULT_WAIT_TIMEOUT = 300.0
 DEFAULT_OBSERVE = 300.0
-TARGET_REFS = {"pv-of", "node-of", "pod-of", "va-of"}
+TARGET_REFS = {"pv-of", "node-of", "pod-of", "va-of", "target-of"}
 _LIMIT = re.compile(r"^\s*(?:<=)?\s*([0-9]+(?:\.[0-9]+)?)\s*s?\s*$")
 
 
@@ -118,7 +118,9 @@ def _probe(spec: Any, where: Path_, located: _Located) -> Any:
         raise located.error(exc.path or where, str(exc)) from None
 
 
-def _action(spec: dict[str, Any], where: Path_, located: _Located) -> ActionStep:
+def _action(
+    spec: dict[str, Any], where: Path_, located: _Located, labels: set[str] | None = None
+) -> ActionStep:
     name = spec["action"]
     cls = ACTIONS.get(name)
     if cls is None:
@@ -132,6 +134,10 @@ def _action(spec: dict[str, Any], where: Path_, located: _Located) -> ActionStep
             raise located.error((*where, "target"), f"unknown target reference {key!r}")
     elif not target and not cls.target_optional:
         raise located.error(where, f"action {name} needs a target ({cls.target_help})")
+    if isinstance(target, dict) and "target-of" in target and target["target-of"] not in (labels or set()):
+        raise located.error(
+            (*where, "target"), f"target-of: no earlier action step named {target['target-of']!r}"
+        )
     options = spec.get("options") or {}
     try:
         cls("probe-target" if isinstance(target, dict) else str(target or ""), **options)
@@ -143,7 +149,7 @@ def _action(spec: dict[str, Any], where: Path_, located: _Located) -> ActionStep
 def _step(spec: dict[str, Any], where: Path_, located: _Located, labels: set[str]) -> Step:
     line = located.line(where)
     if "action" in spec:
-        step = _action(spec, where, located)
+        step = _action(spec, where, located, labels)
         labels.add(step.label)
         return step
     if "wait-for" in spec:
@@ -185,7 +191,9 @@ def parse_drill(text: str, path: str) -> Drill:
     setup = [_action(s, ("setup", i), located) for i, s in enumerate(data.get("setup") or [])]
     labels: set[str] = set()
     method = [_step(s, ("method", i), located, labels) for i, s in enumerate(data["method"])]
-    rollbacks = [_action(s, ("rollbacks", i), located) for i, s in enumerate(data.get("rollbacks") or [])]
+    rollbacks = [
+        _action(s, ("rollbacks", i), located, labels) for i, s in enumerate(data.get("rollbacks") or [])
+    ]
     slos = [_slo(s, ("slos", i), located) for i, s in enumerate(data.get("slos") or [])]
     if not any(isinstance(s, ActionStep) for s in method):
         raise located.error(("method",), "the method has no action step: nothing would be injected")

@@ -100,6 +100,7 @@ class DrillRunner:
         self.result = DrillResult(drill)
         self.inject_at: float | None = None
         self._entries: dict[str, list[str]] = {}  # step label -> journal ids
+        self._targets: dict[str, str] = {}  # step label -> the target it resolved to
         self._sim: Any = None
 
     # --- library conveniences ---------------------------------------------------------------
@@ -302,7 +303,8 @@ class DrillRunner:
         inject: bool,
         label: str | None = None,
     ) -> None:
-        target = resolve_target(step.target, store)
+        target = resolve_target(step.target, store, self._targets)
+        self._targets.setdefault(step.label, target)
         action = make_action(step.action, target, step.options)
         if inject and obs is not None and self.inject_at is None:
             plan = await plan_action(env, action, config=self.config)
@@ -405,7 +407,8 @@ class DrillRunner:
             record = StepRecord(index + 1, "method", step.describe(), ok=True)
             if isinstance(step, ActionStep):
                 try:
-                    target = resolve_target(step.target, store)
+                    target = resolve_target(step.target, store, self._targets)
+                    self._targets.setdefault(step.label, target)
                     plan = await plan_action(
                         env, make_action(step.action, target, step.options), config=self.config
                     )

@@ -50,10 +50,15 @@ def _pod(view: View, spec: Any) -> dict[str, Any]:
     return pods[0]
 
 
-def resolve_target(target: Any, view: View) -> str:
+def resolve_target(target: Any, view: View, earlier: dict[str, str] | None = None) -> str:
+    """`earlier`: label -> the target an earlier step resolved to (for `target-of`)."""
     if not isinstance(target, dict):
         return str(target or "")
     key, value = next(iter(target.items()))
+    if key == "target-of":
+        if not earlier or value not in earlier:
+            raise ActionError(f"target-of: step {value!r} has not run")
+        return earlier[value]
     if key == "pv-of":
         return _pv_of(view, value)
     if key == "pod-of":
