@@ -19,7 +19,7 @@ from typing import Any
 
 from kstor.errors import KstorError
 from kstor.model.types import Change
-from kstor.tui.feed import FailureSink, FrameSink
+from kstor.tui.feed import FailureSink, FrameSink, Observers
 from kstor.tui.frame import ClusterLabel, FrameBuilder, Health
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def banner_for(health: dict[str, Health]) -> str:
     return "⚠ " + "; ".join(parts) + more + " — showing the last known state"
 
 
-class LiveFeed:
+class LiveFeed(Observers):
     """`connect()` (blocking, raises KstorError), then `start(on_frame, on_failure)`, then `await stop()`."""
 
     def __init__(
@@ -67,6 +67,7 @@ class LiveFeed:
         sync_timeout: float = 20.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.kubeconfig, self.context, self.namespaces = kubeconfig, context, namespaces
         self.min_interval, self.sync_timeout, self.clock = min_interval, sync_timeout, clock
         self.cluster = ClusterLabel(context or "(current context)")
@@ -208,5 +209,6 @@ class LiveFeed:
         self.frames += 1
         if self.first_frame_at is None:
             self.first_frame_at = time.monotonic() - self.started_at
+        self.notify(frame)
         if self._sink is not None:
             self._sink(frame)

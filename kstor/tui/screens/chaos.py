@@ -140,6 +140,10 @@ class DrillScreen(Screen[None]):
     @work(exclusive=True, group="chaos-run")
     async def execute(self) -> None:
         app = self.app
+        # The baseline is the state just before acting: frames that arrive while the action runs count.
+        # Every frame is observed on the feed's thread (the UI may coalesce a short deviation away).
+        self.watch = DrillWatch.begin(app.frame, monotonic=time.monotonic())  # type: ignore[attr-defined]
+        self._unobserve = app.feed.observe(self._observed)  # type: ignore[attr-defined]
         try:
             self.done = await app.chaos.execute(self.choice)  # type: ignore[attr-defined]
         except Exception as exc:
@@ -147,18 +151,29 @@ class DrillScreen(Screen[None]):
             self.query_one("#drill-verdict", Static).update(Text(f"failed: {self.error}", style="bold red"))
             self.finished = True
             return
-        self.watch = DrillWatch.begin(app.frame, monotonic=time.monotonic())  # type: ignore[attr-defined]
+        t = time.monotonic() - self.watch.started
         for line in self.done:
-            self.watch.timeline.append((0.0, f"done: {line}"))
+            self.watch.timeline.append((t, f"done: {line}"))
         self.tick()
 
+    def _observed(self, frame: Frame) -> None:
+        """Feed thread: record the frame (DrillWatch only appends; the UI reads it on tick)."""
+        if self.watch is not None and not self.finished:
+            self.watch.observe(frame, monotonic=time.monotonic())
+
+    def on_unmount(self) -> None:
+        unobserve = getattr(self, "_unobserve", None)
+        if unobserve is not None:
+            unobserve()
+
     def observe(self, frame: Frame) -> None:
-        if self.watch is None or self.finished:
+        """UI thread, on each (coalesced) frame: repaint the sparkline and timeline."""
+        if self.watch is None:
             return
-        self.watch.observe(frame, monotonic=time.monotonic())
-        self.query_one("#drill-spark", Sparkline).data = self.watch.unhealthy[-120:] or [0]
+        self.query_one("#drill-spark", Sparkline).data = list(self.watch.unhealthy[-120:]) or [0]
+        lines = list(self.watch.timeline)[-200:]
         self.query_one("#drill-timeline", Static).update(
-            Text("\n".join(f"+{t:6.1f}s  {line}" for t, line in self.watch.timeline[-200:]))
+            Text("\n".join(f"+{t:6.1f}s  {line}" for t, line in lines))
         )
 
     def tick(self) -> None:
