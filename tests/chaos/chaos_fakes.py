@@ -69,7 +69,6 @@ class RegistryApi:
         self.writes.append(("scale", plural, name))
         self.registry.update_scale(plural, name, namespace, {"spec": {"replicas": replicas}})
 
-
     async def create(self, plural: str, obj: Obj, namespace: str | None = None) -> Obj:
         self.writes.append(("create", plural, obj["metadata"]["name"]))
         return self.registry.create(plural, obj, namespace)
