@@ -1,0 +1,195 @@
+"""A drill runner killed with SIGKILL mid-drill leaves a journal; `kstor chaos restore` undoes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kstor.sim.testing import SimServerThread, wait_for
+
+CRASH_DRILL = """\
+title: outage that never ends (the runner gets killed)
+target: sim:small
+settle: 300
+steady-state:
+  model: false
+  probes:
+    - pods-running: {namespace: default, selector: app=web, count: 3}
+method:
+  - action: kill-nfs
+  - action: cordon
+    target: worker-2
+  - pause: 100000
+slos:
+  - time-to-recover: 60
+"""
+
+NOT_STEADY_DRILL = """\
+title: never steady
+target: sim:small
+steady-state:
+  model: false
+  probes:
+    - pvc-bound: default/does-not-exist
+method:
+  - action: cordon
+    target: worker-1
+slos:
+  - time-to-recover: 60
+"""
+
+
+@pytest.fixture(scope="module")
+def small() -> Iterator[SimServerThread]:
+    with SimServerThread(scenario="small", speed=20) as sim:
+        yield sim
+
+
+def kstor(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kstor", *args]
+
+
+def env_for(tmp: Path) -> dict[str, str]:
+    return {**os.environ, "KSTOR_CONFIG": str(tmp / "no-config.yaml")}
+
+
+def replicas(sim: SimServerThread) -> int:
+    return sim.call(sim.registry.get, "deployments", "nfs-server", "nfs")["spec"]["replicas"]
+
+
+def cordoned(sim: SimServerThread) -> bool:
+    return bool(sim.call(sim.registry.get, "nodes", "worker-2")["spec"].get("unschedulable"))
+
+
+def journal_events(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [json.loads(line)["event"] for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_sigkill_mid_drill_then_restore_brings_the_cluster_back(
+    small: SimServerThread, tmp_path: Path
+) -> None:
+    drill = tmp_path / "crash.yaml"
+    drill.write_text(CRASH_DRILL)
+    journal = tmp_path / "journal.jsonl"
+    base = ["--kubeconfig", str(small.kubeconfig)]
+    proc = subprocess.Popen(
+        kstor(*base, "drill", "run", str(drill), "--yes", "--journal", str(journal)),
+        env=env_for(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: journal_events(journal).count("done") == 2, timeout=90, message="both actions journalled"
+        )
+        wait_for(lambda: replicas(small) == 0 and cordoned(small), timeout=10, message="chaos applied")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    # nothing ran the rollbacks: the cluster is still broken
+    assert replicas(small) == 0 and cordoned(small)
+
+    restore = subprocess.run(
+        kstor(*base, "chaos", "restore", "--journal", str(journal)),
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert restore.returncode == 0, restore.stderr
+    assert "node/worker-2 uncordoned" in restore.stdout
+    assert "deployment.apps/nfs-server -n nfs scaled back to 1" in restore.stdout
+    assert replicas(small) == 1 and not cordoned(small)
+
+    again = subprocess.run(
+        kstor(*base, "chaos", "restore", "--journal", str(journal)),
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0 and "nothing to restore" in again.stdout
+    assert replicas(small) == 1 and not cordoned(small)
+
+
+def test_a_drill_that_is_not_steady_aborts_with_exit_2_and_touches_nothing(
+    small: SimServerThread, tmp_path: Path
+) -> None:
+    drill = tmp_path / "never.yaml"
+    drill.write_text(NOT_STEADY_DRILL)
+    journal = tmp_path / "journal.jsonl"
+    result = subprocess.run(
+        kstor(
+            "--kubeconfig",
+            str(small.kubeconfig),
+            "drill",
+            "run",
+            str(drill),
+            "--yes",
+            "--journal",
+            str(journal),
+            "--report-dir",
+            str(tmp_path / "reports"),
+            tmp=tmp_path,
+        ),
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        "not steady: pvc-bound(default/does-not-exist): pvc default/does-not-exist is Absent" in result.stdout
+    )
+    assert not journal.exists()
+    assert not sim_node_cordoned(small, "worker-1")
+    report = json.loads((tmp_path / "reports" / "never.json").read_text())
+    assert report["status"] == "aborted" and report["steady_problems_before"]
+
+
+def sim_node_cordoned(sim: SimServerThread, name: str) -> bool:
+    return bool(sim.call(sim.registry.get, "nodes", name)["spec"].get("unschedulable"))
+
+
+def test_drill_run_on_a_context_not_allowed_is_refused_before_anything(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: prod, context: {cluster: c, user: u}}]\n"
+    )
+    drill = tmp_path / "d.yaml"
+    drill.write_text(NOT_STEADY_DRILL)
+    journal = tmp_path / "journal.jsonl"
+    result = subprocess.run(
+        kstor(
+            "--kubeconfig",
+            str(kubeconfig),
+            "drill",
+            "run",
+            str(drill),
+            "--yes",
+            "--journal",
+            str(journal),
+            tmp=tmp_path,
+        ),
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert "refusing chaos on context 'prod'" in result.stderr and "Traceback" not in result.stderr
+    assert not journal.exists()
