@@ -191,3 +191,39 @@ def test_drill_run_on_a_context_not_allowed_is_refused_before_anything(tmp_path:
     assert result.returncode == 3
     assert "refusing chaos on context 'prod'" in result.stderr and "Traceback" not in result.stderr
     assert not journal.exists()
+
+
+def test_sigterm_mid_drill_runs_the_rollbacks(small: SimServerThread, tmp_path: Path) -> None:
+    drill = tmp_path / "crash.yaml"
+    drill.write_text(CRASH_DRILL)
+    journal = tmp_path / "journal.jsonl"
+    proc = subprocess.Popen(
+        kstor(
+            "--kubeconfig",
+            str(small.kubeconfig),
+            "drill",
+            "run",
+            str(drill),
+            "--yes",
+            "--journal",
+            str(journal),
+        ),
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: journal_events(journal).count("done") == 2, timeout=90, message="both actions journalled"
+        )
+        proc.send_signal(signal.SIGTERM)
+        out, _err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert "restore cordon" in out and "node/worker-2 uncordoned" in out
+    assert replicas(small) == 1 and not cordoned(small)
+    assert journal_events(journal).count("restored") == 2
