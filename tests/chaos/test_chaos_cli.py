@@ -166,3 +166,39 @@ def test_cordon_then_restore_through_the_cli(tmp_path: Path) -> None:
         second = kstor(*base, "restore", "--journal", str(journal))
         assert second.returncode == 0 and "nothing to restore" in second.stdout
         assert not sim.call(sim.registry.get, "nodes", "node-1")["spec"].get("unschedulable")
+
+
+def test_drill_dry_run_previews_each_action_and_changes_no_object(tmp_path: Path) -> None:
+    with SimServerThread(scenario="small", with_controllers=False) as sim:
+        before = _all_objects(sim)
+        rv = sim.call(lambda: sim.registry.resource_version)
+        journal = tmp_path / "journal.jsonl"
+        result = kstor(
+            "--kubeconfig",
+            str(sim.kubeconfig),
+            "drill",
+            "run",
+            "provisioner-down",
+            "--dry-run",
+            "--journal",
+            str(journal),
+            env_extra={"KSTOR_CONFIG": str(tmp_path / "none.yaml")},
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Deployment nfs/nfs-subdir-external-provisioner: scale 1 -> 0" in result.stdout
+        assert "PersistentVolumeClaim default/late-claim: create" in result.stdout
+        assert _all_objects(sim) == before
+        assert sim.call(lambda: sim.registry.resource_version) == rv
+        assert not journal.exists()
+
+
+def test_drill_list_and_chaos_preview(tmp_path: Path) -> None:
+    listed = kstor("drill", "list")
+    assert listed.returncode == 0 and "nfs-outage" in listed.stdout and "sim:small" in listed.stdout
+    with SimServerThread(with_controllers=False) as sim:
+        sim.call(sim.registry.create, "nodes", node("node-1"))
+        preview = kstor("--kubeconfig", str(sim.kubeconfig), "chaos", "preview", "cordon", "node-1")
+        assert preview.returncode == 0, preview.stderr
+        assert "Node node-1: spec.unschedulable: true" in preview.stdout
+        assert "reversible: yes" in preview.stdout
+        assert not sim.call(sim.registry.get, "nodes", "node-1")["spec"].get("unschedulable")

