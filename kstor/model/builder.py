@@ -70,6 +70,7 @@ class TopologyBuilder:
         self._reset()
 
     def _reset(self) -> None:
+        self._full = False  # build(): every object is dirty, so dependency spreading is skipped
         self._maps: dict[str, dict[Any, Any]] = {name: {} for name in _MAP_NAMES}
         self._pod_node: dict[PodKey, str] = {}
         self._pod_claims: dict[PodKey, tuple[str, ...]] = {}
@@ -98,7 +99,11 @@ class TopologyBuilder:
             raw_nodes={object_key(NODE, o)[1] for o in src.objects(NODE)},
             attachments={object_key(VOLUME_ATTACHMENT, o)[1] for o in src.objects(VOLUME_ATTACHMENT)},
         )
-        return self._run(dirty)
+        self._full = True
+        try:
+            return self._run(dirty)
+        finally:
+            self._full = False
 
     def apply(self, changes: Iterable[Change]) -> Topology:
         """Update from a batch the source has already applied; returns the new snapshot."""
@@ -142,6 +147,8 @@ class TopologyBuilder:
         self._update_attachments(dirty)
         self._update_pods(dirty)
         self._update_nodes(dirty)
+        if self._full:
+            dirty.subjects = self._all_refs()
         self._update_subjects(dirty)
         if self._copied:
             self._generation += 1
@@ -203,14 +210,17 @@ class TopologyBuilder:
                 for claim in claims:
                     self._claim_users[(key[0], claim)].add(key)
             touched = {(key[0], c) for c in (*old_claims, *claims)}
-            for claim_key in touched:
-                users = self._claim_users.get(claim_key)
-                self._set("claim_users", claim_key, frozenset(users) if users else None)
-            dirty.claims |= touched
+            # claim and PV rows see pods only as "who uses me, with a node" (protection holders,
+            # the "on no node" section): a status-only pod change leaves them alone
+            if set(old_claims) != set(claims) or bool(old_node) != bool(node):
+                for claim_key in touched:
+                    users = self._claim_users.get(claim_key)
+                    self._set("claim_users", claim_key, frozenset(users) if users else None)
+                dirty.claims |= touched
             nodes = {n for n in (old_node, node) if n}
             dirty.nodes |= nodes
             # whether a VolumeAttachment is orphaned depends on the pods using its PV on its node
-            for claim_key in touched if nodes else ():
+            for claim_key in touched if nodes and not self._full else ():
                 volume = self._claim_volume(claim_key)
                 if volume:
                     dirty.subjects.update(
@@ -236,6 +246,8 @@ class TopologyBuilder:
 
     def _spread_claims_volumes(self, dirty: _Dirty) -> None:
         """Claims and PVs name each other (claimRef, volumeName): a change on one side re-checks the other."""
+        if self._full:  # everything is dirty already
+            return
         claims, volumes = set(dirty.claims), set(dirty.volumes)
         for ns, name in claims:
             row = self._maps["claims"].get((ns, name))
@@ -281,6 +293,8 @@ class TopologyBuilder:
                 self._driver_volumes[old.driver].discard(name)
             if new is not None:
                 self._driver_volumes[new.driver].add(name)
+            if self._full:
+                continue
             dirty.subjects.add(ObjRef(PV, "", name))
             dirty.subjects.update(
                 ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
@@ -302,8 +316,9 @@ class TopologyBuilder:
             )
             dirty.subjects.add(ObjRef(PVC, *key))  # membership of "on no node" follows the users too
             named = {r.volume_name for r in (old, new) if r is not None and r.volume_name}
-            named.update(rows.name_of(v) for v in self._source.volumes_for_claim(*key))
-            for volume in named:
+            if not self._full:
+                named.update(rows.name_of(v) for v in self._source.volumes_for_claim(*key))
+            for volume in named if not self._full else ():
                 dirty.subjects.add(ObjRef(PV, "", volume))
                 dirty.subjects.update(
                     ObjRef(VOLUME_ATTACHMENT, "", rows.name_of(va))
@@ -359,13 +374,22 @@ class TopologyBuilder:
             if not self._set("attachments", name, new):
                 continue
             dirty.subjects.add(ObjRef(VOLUME_ATTACHMENT, "", name))
-            for row in (old, new):
+            for row in (old, new) if not self._full else ():
                 if row is None:
                     continue
                 dirty.subjects.add(ObjRef(NODE, "", row.node))
-                for key in self._node_pods.get(row.node, ()):  # pods on that node using that PV
-                    if any(self._claim_volume((key[0], c)) == row.pv for c in self._pod_claims.get(key, ())):
-                        dirty.pods.add(key)
+                for claim_key in self._volume_claims.get(row.pv, ()):  # pods on that node using that PV
+                    dirty.pods.update(
+                        k for k in self._claim_users.get(claim_key, ()) if self._pod_node.get(k) == row.node
+                    )
+
+    def _all_refs(self) -> set[ObjRef]:
+        maps = self._maps
+        refs = {ObjRef(POD, *k) for k in maps["pods"]} | {ObjRef(PVC, *k) for k in maps["claims"]}
+        refs.update(ObjRef(PV, "", k) for k in maps["volumes"])
+        refs.update(ObjRef(VOLUME_ATTACHMENT, "", k) for k in maps["attachments"])
+        refs.update(ObjRef(NODE, "", k) for k in maps["nodes"])
+        return refs
 
     def _claim_volume(self, key: ClaimKey) -> str:
         row = self._maps["claims"].get(key)
