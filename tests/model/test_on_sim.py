@@ -1,0 +1,164 @@
+"""The model on the embedded cluster's real objects: the seed scenario settles into a steady topology,
+and the incremental builder, fed the differences between successive listings, matches a rebuild.
+
+The sim runs in-process at high speed; every wait polls with a deadline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kstor.model import (
+    AttachPhase,
+    BindingPhase,
+    Change,
+    ChangeType,
+    DictSource,
+    FindingKind,
+    MountPhase,
+    Topology,
+    TopologyBuilder,
+    steady,
+)
+from kstor.model.source import object_key
+from kstor.sim.cluster import SimCluster
+from kstor.sim.testing import async_wait_for
+
+PLURALS = {
+    "storageclasses": "StorageClass",
+    "csidrivers": "CSIDriver",
+    "nodes": "Node",
+    "persistentvolumes": "PersistentVolume",
+    "persistentvolumeclaims": "PersistentVolumeClaim",
+    "pods": "Pod",
+    "volumeattachments": "VolumeAttachment",
+    "events": "Event",
+}
+
+
+class Mirror:
+    """Lists the registry and turns the differences into Change batches, like informers would."""
+
+    def __init__(self, cluster: SimCluster) -> None:
+        self.cluster = cluster
+        self.source = DictSource()
+        self.builder = TopologyBuilder(self.source)
+        self.topology = self.builder.build()
+        self.seen: dict[tuple[str, tuple[str, str]], dict[str, Any]] = {}
+
+    def sync(self) -> Topology:
+        fresh: dict[tuple[str, tuple[str, str]], dict[str, Any]] = {}
+        for plural, kind in PLURALS.items():
+            for obj in self.cluster.registry.list(plural)["items"]:
+                obj.setdefault("kind", kind)
+                fresh[(kind, object_key(kind, obj))] = obj
+        changes = [
+            Change(kind, ChangeType.DELETED, obj)
+            for (kind, key), obj in self.seen.items()
+            if (kind, key) not in fresh
+        ]
+        for (kind, key), obj in fresh.items():
+            old = self.seen.get((kind, key))
+            if old is None or old["metadata"].get("resourceVersion") != obj["metadata"].get(
+                "resourceVersion"
+            ):
+                changes.append(Change(kind, ChangeType.MODIFIED if old else ChangeType.ADDED, obj))
+        self.seen = fresh
+        self.source.apply(changes)
+        self.topology = self.builder.apply(changes)
+        return self.topology
+
+
+async def test_seed_scenario_reaches_a_steady_topology_the_model_explains() -> None:
+    cluster = SimCluster(speed=500)
+    await cluster.start("seed")
+    try:
+        mirror = Mirror(cluster)
+        await async_wait_for(
+            lambda: steady(mirror.sync()).ok, timeout=60, message="seed never steady", interval=0.05
+        )
+        t = mirror.topology
+        assert t.same_content(TopologyBuilder(mirror.source).build())
+
+        manual = t.pods[("default", "manual-pod")].volumes[0]
+        assert (manual.binding.phase, manual.attach.phase) == (BindingPhase.BOUND, AttachPhase.NOT_REQUIRED)
+        assert manual.claim.storage_class == "manual" and manual.claim.class_exists is False
+        assert manual.mount.phase is MountPhase.MOUNTED
+        assert manual.mount.evidence[0].source == "annotation"
+
+        nfs = t.pods[("default", "test-nfs-pod")].volumes[0]
+        assert nfs.claim.storage_class == "nfs-client-storageclass"  # from the beta annotation
+        assert nfs.pv.plugin == "nfs" and nfs.attach.phase is AttachPhase.NOT_REQUIRED
+        assert "/volumes/kubernetes.io~nfs/" in nfs.mount.path
+
+        db = t.pods[("default", "db-0")].volumes[0]
+        assert (db.pv.driver, db.attach.phase) == ("hostpath.csi.k8s.io", AttachPhase.ATTACHED)
+        assert db.mount.phase is MountPhase.MOUNTED
+        node = t.nodes[t.pods[("default", "db-0")].node]
+        assert node.zone.startswith("zone-")
+        assert any(
+            name.startswith("kubernetes.io/csi/hostpath.csi.k8s.io^") for name in node.volumes_attached
+        )
+
+        # Delete the bound manual PV: it stays Terminating, held by protection, its claim and pod.
+        cluster.registry.delete("persistentvolumes", manual.pv.name)
+
+        def terminating() -> bool:
+            row = mirror.sync().volumes[manual.pv.name]
+            return row.binding.phase is BindingPhase.TERMINATING
+
+        await async_wait_for(terminating, timeout=30, message="PV never Terminating", interval=0.05)
+        held = mirror.topology.volumes[manual.pv.name].binding.held_by
+        assert held == ("kubernetes.io/pv-protection", "pvc/default/manual-pvc", "pod/default/manual-pod")
+        found = mirror.topology.findings(now=cluster.clock.now())
+        assert FindingKind.PV_TERMINATING in [f.kind for f in found]
+        assert steady(mirror.topology).ok  # the workload is unaffected
+        assert mirror.topology.same_content(TopologyBuilder(mirror.source).build())
+    finally:
+        await cluster.stop()
+
+
+async def test_nfs_outage_shows_mount_failed_then_heals() -> None:
+    cluster = SimCluster(speed=500)
+    await cluster.start("seed")
+    try:
+        mirror = Mirror(cluster)
+        await async_wait_for(
+            lambda: steady(mirror.sync()).ok, timeout=60, message="seed never steady", interval=0.05
+        )
+        await cluster.controllers.stop("nfs-server")
+        cluster.registry.update_scale("deployments", "web", "default", {"spec": {"replicas": 4}})
+
+        def failed_mount() -> list:
+            found = mirror.sync().findings(now=cluster.clock.now())
+            return [f for f in found if f.kind is FindingKind.FAILED_MOUNT]
+
+        [finding] = await async_wait_for(
+            failed_mount, timeout=60, message="no FailedMount finding", interval=0.05
+        )
+        assert "mount.nfs: Connection timed out" in finding.message
+        pod_ref = finding.objects[0]
+        use = mirror.topology.pods[(pod_ref.namespace, pod_ref.name)].volumes[0]
+        assert use.mount.phase is MountPhase.MOUNT_FAILED
+        assert not steady(mirror.topology).ok
+        assert any(pod_ref.name in line for line in steady(mirror.topology).problems)
+
+        cluster.controllers.start("nfs-server")
+        await async_wait_for(
+            lambda: steady(mirror.sync()).ok, timeout=60, message="never steady again", interval=0.05
+        )
+        assert mirror.topology.same_content(TopologyBuilder(mirror.source).build())
+
+        # A node whose kubelet stops goes NotReady with its CSI volume still attached.
+        db_node = mirror.topology.pods[("default", "db-0")].node
+        await cluster.controllers.stop(f"kubelet/{db_node}")
+
+        def node_finding() -> list:
+            found = mirror.sync().findings(now=cluster.clock.now())
+            return [f for f in found if f.kind is FindingKind.NODE_UNHEALTHY_WITH_VOLUMES]
+
+        [finding] = await async_wait_for(node_finding, timeout=60, message="no node finding", interval=0.05)
+        assert finding.objects[0].name == db_node
+        assert finding.message.startswith(f"node {db_node} is Unknown") or "NotReady" in finding.message
+    finally:
+        await cluster.stop()
