@@ -9,7 +9,7 @@ from typing import Any
 
 from chaos.actions import ACTIONS, ActionEnv, Preview
 from chaos.config import load_config
-from chaos.errors import ActionError, ConfirmationRefused
+from chaos.errors import ConfirmationRefused
 from chaos.journal import Journal, default_journal_path
 
 
@@ -128,39 +128,11 @@ def _restore_command(args: argparse.Namespace) -> int:
 
 
 async def _restore(args: argparse.Namespace) -> int:
-    from chaos.restore import restore_entry
-    from chaos.session import open_session
+    from chaos.restore import restore_journal
 
-    journal = Journal(args.journal)
-    pending = journal.pending()
-    if not pending:
-        print(f"nothing to restore ({journal.path})")
-        return 0
-    if args.dry_run:
-        for entry in pending:
-            steps = ", ".join(s["op"] for s in reversed(entry.restore))
-            print(f"would restore {entry.action} {entry.target} on {entry.context}: {steps}")
-        return 0
-    failures = 0
-    groups: dict[tuple[str | None, str], list[Any]] = {}
-    for entry in pending:
-        kubeconfig = args.kubeconfig or entry.kubeconfig
-        context = args.context or entry.context
-        groups.setdefault((kubeconfig, context), []).append(entry)
-    for (kubeconfig, context), entries in groups.items():
-        session = await open_session(kubeconfig, context)
-        try:
-            env = ActionEnv(api=session.api, clock=session.clock, sim=session.sim, say=print)
-            for entry in entries:
-                try:
-                    for line in await restore_entry(env, journal, entry):
-                        print(line)
-                except ActionError as exc:
-                    failures += 1
-                    print(f"could not restore {entry.action} {entry.target}: {exc}", file=sys.stderr)
-        finally:
-            await session.close()
-    return 1 if failures else 0
+    return await restore_journal(
+        Journal(args.journal), kubeconfig=args.kubeconfig, context=args.context, dry_run=args.dry_run
+    )
 
 
 def _list_command(args: argparse.Namespace) -> int:

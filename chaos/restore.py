@@ -4,14 +4,18 @@ second run (or a step the cluster already healed) does nothing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from chaos.actions.base import ActionEnv
 from chaos.actions.nodes import is_cordoned, same_taint, set_unschedulable
 from chaos.api import NotFound
+from chaos.config import SIM_CONTEXT
 from chaos.errors import ActionError
 from chaos.journal import Journal, JournalEntry
+from kstor.errors import KstorError
 
 Step = dict[str, Any]
 
@@ -119,3 +123,73 @@ async def restore_entry(env: ActionEnv, journal: Journal, entry: JournalEntry) -
     done = [await run_step(env, step) for step in reversed(entry.restore)]
     journal.mark(entry.id, "restored", steps=done)
     return done
+
+
+def _group(
+    entries: list[JournalEntry], kubeconfig: str | None, context: str | None
+) -> dict[Any, list[JournalEntry]]:
+    groups: dict[tuple[str | None, str], list[JournalEntry]] = {}
+    for entry in entries:
+        groups.setdefault((kubeconfig or entry.kubeconfig, context or entry.context), []).append(entry)
+    return groups
+
+
+def _cluster_gone(entry: JournalEntry, kubeconfig: str | None) -> bool:
+    """An embedded cluster started by a drill dies with it (its kubeconfig is a temp file)."""
+    return (
+        kubeconfig is None
+        and entry.context == SIM_CONTEXT
+        and bool(entry.kubeconfig)
+        and not Path(str(entry.kubeconfig)).exists()
+    )
+
+
+async def restore_journal(
+    journal: Journal,
+    *,
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    dry_run: bool = False,
+    out: Callable[[str], None] = print,
+    err: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> int:
+    """Undo every pending entry (newest first), grouped by cluster; 0 when all went well."""
+    from chaos.session import open_session
+
+    pending = journal.pending()
+    if not pending:
+        out(f"nothing to restore ({journal.path})")
+        return 0
+    failures = 0
+    for (path, ctx), entries in _group(pending, kubeconfig, context).items():
+        live = []
+        for entry in entries:
+            if _cluster_gone(entry, kubeconfig):
+                out(f"{entry.action} {entry.target}: its embedded cluster is gone; nothing to restore")
+                if not dry_run:
+                    journal.mark(entry.id, "restored", steps=["embedded cluster gone"])
+            elif dry_run:
+                steps = ", ".join(s["op"] for s in reversed(entry.restore))
+                out(f"would restore {entry.action} {entry.target} on {entry.context}: {steps}")
+            else:
+                live.append(entry)
+        if not live:
+            continue
+        try:
+            session = await open_session(path, ctx)
+        except KstorError as exc:
+            failures += len(live)
+            err(f"cannot restore {len(live)} action(s) on {ctx}: {exc}")
+            continue
+        try:
+            env = ActionEnv(api=session.api, clock=session.clock, sim=session.sim, say=out)
+            for entry in live:
+                try:
+                    for line in await restore_entry(env, journal, entry):
+                        out(line)
+                except KstorError as exc:
+                    failures += 1
+                    err(f"could not restore {entry.action} {entry.target}: {exc}")
+        finally:
+            await session.close()
+    return 1 if failures else 0

@@ -108,3 +108,21 @@ def test_journal_survives_a_torn_last_line_and_lists_newest_first(tmp_path: Path
     journal.mark(second, "restored")  # the next line starts on a line of its own
     assert [e.id for e in journal.pending()] == [first]
     assert json.loads(journal.path.read_text().splitlines()[0])["event"] == "begin"
+
+
+async def test_restore_forgets_entries_whose_embedded_cluster_died_with_its_drill(tmp_path: Path) -> None:
+    from chaos.restore import restore_journal
+
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.begin(
+        action="cordon",
+        target="worker-1",
+        context="kstor-sim",
+        kubeconfig=str(tmp_path / "gone"),
+        previous={},
+        restore=[{"op": "uncordon", "node": "worker-1"}],
+    )
+    lines: list[str] = []
+    assert await restore_journal(journal, out=lines.append) == 0
+    assert lines == ["cordon worker-1: its embedded cluster is gone; nothing to restore"]
+    assert journal.pending() == []
