@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from kstor.errors import KstorError
+from kstor.kube import gctune
 from kstor.kube.client import KubeClient
 from kstor.kube.connect import ClusterInfo, Connection, connect
 from kstor.kube.informer import Health, HealthState, Informer, InformerOptions
@@ -33,6 +34,7 @@ class Cluster:
         events: str = "storage",  # "storage" | "all" | "none"
         options: InformerOptions | None = None,
         store: Store | None = None,
+        tune_gc: bool = True,
     ) -> None:
         if events not in ("storage", "all", "none"):
             raise KstorError(f"events must be storage, all or none, not {events!r}")
@@ -56,6 +58,8 @@ class Cluster:
                     keep=keep, options=options, on_health=self._health_changed,
                 ))
         self._tasks: list[asyncio.Task] = []
+        self._tune_gc = tune_gc  # see gctune: fewer GC passes over the store's millions of dicts
+        self._frozen = False
 
     @classmethod
     async def open(
@@ -79,6 +83,8 @@ class Cluster:
     def start(self) -> None:
         if self._tasks:
             return
+        if self._tune_gc:
+            gctune.tune_for_large_heap()
         self._tasks = [asyncio.create_task(inf.run(), name=f"informer {inf.name}") for inf in self.informers]
 
     async def close(self) -> None:
@@ -115,6 +121,9 @@ class Cluster:
         return lambda: self._health_listeners.remove(listener) if listener in self._health_listeners else None
 
     def _health_changed(self, inf: Informer) -> None:
+        if self._tune_gc and not self._frozen and all(i.health.synced_once for i in self.informers):
+            self._frozen = True
+            gctune.freeze_long_lived()
         for listener in list(self._health_listeners):
             listener(inf.kind.kind, inf.health)
 

@@ -29,6 +29,7 @@ class FakeApi:
         self.changed = asyncio.Condition()
         self.fail: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)  # plural -> queued errors
         self.forbidden: set[str] = set()
+        self.missing: set[str] = set()  # resources this "cluster" does not serve (404)
         self.junk: list[bytes] = []  # lines written at the start of the next watch
         self.requests: dict[str, int] = defaultdict(int)
         self.runner: web.AppRunner | None = None
@@ -118,6 +119,8 @@ class FakeApi:
         if not m:
             return self._status(404, "NotFound", "the server could not find the requested resource")
         plural = m["plural"]
+        if plural in self.missing:
+            return self._status(404, "NotFound", "the server could not find the requested resource")
         watch = request.query.get("watch") == "true"
         self.requests[plural + (" watch" if watch else " list")] += 1
         if plural in self.forbidden:

@@ -145,3 +145,15 @@ async def test_namespaced_informers_only_see_their_namespaces(fake: FakeApi, fak
         await eventually(lambda: names(cluster, "Pod") == {"a", "b", "d"})
     finally:
         await cluster.close()
+
+
+async def test_kind_not_served_is_unavailable_and_others_sync(fake: FakeApi, fake_kubeconfig: str) -> None:
+    fake.missing.add("csidrivers")
+    await fake.put("pods", obj("a", "ns"))
+    cluster = await open_fake_cluster(fake_kubeconfig, kinds=("Pod", "CSIDriver"))
+    try:
+        await cluster.wait_synced(10, allow={HealthState.UNAVAILABLE})
+        assert cluster.health()["CSIDriver"].state == HealthState.UNAVAILABLE
+        assert names(cluster, "Pod") == {"a"}
+    finally:
+        await cluster.close()

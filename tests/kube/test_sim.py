@@ -77,7 +77,7 @@ def in_step(
 
 
 async def open_cluster(sim: SimServerThread, kinds: tuple[str, ...] = ("Pod", "PersistentVolume")) -> Cluster:
-    cluster = Cluster(await connect(sim.kubeconfig), kinds=kinds, options=FAST)
+    cluster = Cluster(await connect(sim.kubeconfig), kinds=kinds, options=FAST, tune_gc=False)
     cluster.start()
     return cluster
 
@@ -238,3 +238,13 @@ async def test_exec_plugin_over_https(sim: SimServerThread, tmp_path) -> None:
     async with Cluster(await connect(path), kinds=("Node",), options=FAST) as cluster:
         await cluster.wait_synced(10)
         assert cluster.health()["Node"].state == HealthState.SYNCED
+
+
+async def test_gc_is_tuned_once_everything_synced(sim: SimServerThread) -> None:
+    import gc
+
+    gc.unfreeze()
+    async with Cluster(await connect(sim.kubeconfig), kinds=("Node",), options=FAST) as cluster:
+        await cluster.wait_synced(10)
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= 20_000
+    gc.unfreeze()
