@@ -23,5 +23,3 @@ class ActionError(KstorError):
 
 class DrillFormatError(KstorError):
     """A drill file is malformed: message is `file:line: what is wrong`."""
-
-    exit_code = 2

@@ -12,13 +12,14 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chaos.actions import ActionEnv, Preview
+from chaos.actions import ActionEnv
 from chaos.config import ChaosConfig
 from chaos.drill.measure import SloResult, Times, hold_start, judge, times
-from chaos.drill.model import ActionStep, Drill, PauseStep, Step, UndoStep, WaitStep, format_target
+from chaos.drill.model import ActionStep, Drill, PauseStep, Slo, Step, UndoStep, WaitStep
 from chaos.drill.observer import Observer
+from chaos.drill.probes import View
 from chaos.drill.targets import resolve_target
 from chaos.drill.timeline import TimelineEntry
 from chaos.errors import ActionError
@@ -26,6 +27,9 @@ from chaos.journal import Journal
 from chaos.restore import restore_entry
 from chaos.runner import make_action, plan_action, run_action
 from kstor.errors import KstorError
+
+if TYPE_CHECKING:
+    from chaos.session import Session
 
 DEFAULT_SIM_SPEED = 20.0
 DEFAULT_SIM_SETTLE = 180.0
@@ -35,7 +39,7 @@ POLL_SECONDS = 1.0  # cluster seconds between probe checks of a wait-for step
 @dataclass
 class StepRecord:
     index: int
-    section: str  # method | rollback
+    section: str  # setup | method | rollback
     description: str
     started: float | None = None  # cluster seconds relative to the injection
     finished: float | None = None
@@ -70,6 +74,16 @@ class DrillAborted(KstorError):
     exit_code = 2
 
 
+@dataclass
+class _Live:
+    """What a connected run works with."""
+
+    session: Session
+    env: ActionEnv
+    view: View
+    observer: Observer
+
+
 class DrillRunner:
     def __init__(
         self,
@@ -99,7 +113,7 @@ class DrillRunner:
         self.on_entry = on_entry
         self.result = DrillResult(drill)
         self.inject_at: float | None = None
-        self._entries: dict[str, list[str]] = {}  # step label -> journal ids
+        self._entries: dict[str, list[str]] = {}  # step label -> journal ids still to undo
         self._targets: dict[str, str] = {}  # step label -> the target it resolved to
         self._sim: Any = None
 
@@ -158,12 +172,13 @@ class DrillRunner:
     async def _run_connected(self) -> DrillResult:
         from chaos.session import open_session
         from kstor.kube.cluster import Cluster
+        from kstor.kube.connect import connect
 
         session = await open_session(self.kubeconfig, self.context, config=self.config)
         self.result.context = session.info.context
-        cluster = Cluster(await _second_connection(self.kubeconfig, session.info.context))
+        # the Store the dashboard would show, on a connection of its own
+        cluster = Cluster(await connect(self.kubeconfig, context=session.info.context))
         cluster.start()
-        env = ActionEnv(api=session.api, clock=session.clock, sim=session.sim, say=self.on_status)
         observer = Observer(
             cluster.store,
             session.clock,
@@ -173,75 +188,78 @@ class DrillRunner:
             changes=cluster.store.changes(),
             on_entry=self.on_entry,
         )
+        env = ActionEnv(api=session.api, clock=session.clock, sim=session.sim, say=self.on_status)
+        live = _Live(session, env, cluster.store, observer)
         try:
             await cluster.wait_synced(timeout=60)
             if self.dry_run:
-                await self._dry_run(env, cluster.store)
+                await self._dry_run(live)
                 return self.result
-            await self._setup(env, cluster.store, session)
-            observer.start()
-            await self._settle(session.clock, observer)
-            observer.data.timeline.clear()  # start-up noise before the steady state is not the drill's
-            if self.confirm is not None and not self.confirm(self.plan_lines()):
-                raise ActionError("drill not confirmed; nothing was done")
-            observer.baseline_events()
-            await self._method(env, cluster.store, session, observer)
-            await self._observe(session.clock, observer)
-            await observer.stop()
-            self._judge(observer)
+            await self._drill(live)
         except DrillAborted as exc:
             self.result.status, self.result.error = "aborted", str(exc)
         except (KstorError, asyncio.CancelledError, KeyboardInterrupt) as exc:
-            self.result.status = "error"
-            self.result.error = str(exc) or "interrupted"
+            self.result.status, self.result.error = "error", str(exc) or "interrupted"
             if not isinstance(exc, KstorError):
                 raise
         finally:
             await observer.stop()
             if not self.dry_run:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._rollbacks(env, cluster.store, session)
+                    await self._rollbacks(live)
             origin = self.inject_at or 0.0
             self.result.timeline = [replace(e, t=round(e.t - origin, 3)) for e in observer.data.timeline]
-            await observer.stop()
             await cluster.close()
             await session.close()
         return self.result
 
+    async def _drill(self, live: _Live) -> None:
+        await self._setup(live)
+        live.observer.start()
+        await self._settle(live)
+        live.observer.data.timeline.clear()  # start-up noise before the steady state is not the drill's
+        if self.confirm is not None and not self.confirm(self.plan_lines()):
+            raise ActionError("drill not confirmed; nothing was done")
+        live.observer.baseline_events()
+        failure = await self._method(live)
+        await self._observe(live)
+        await live.observer.stop()
+        self._judge(live.observer, failure)
+
     def plan_lines(self) -> list[str]:
         lines = [f"drill: {self.drill.title} (target {self.result.context or self.drill.target})"]
+        lines += [f"  setup: {step.describe()}" for step in self.drill.setup]
         lines += [f"  {i + 1}. {step.describe()}" for i, step in enumerate(self.drill.method)]
         lines += [f"  rollback: {step.describe()}" for step in self.drill.rollbacks]
         lines += [f"  SLO: {slo.title}" for slo in self.drill.slos]
         return lines
 
-    async def _settle(self, clock: Any, observer: Observer) -> None:
+    async def _settle(self, live: _Live) -> None:
         settle = self.drill.settle
         if settle is None:
             settle = DEFAULT_SIM_SETTLE if self._sim is not None else 0.0
         self.on_status("checking the steady state")
+        clock = live.env.clock
         deadline = await clock.now() + settle
         while True:
-            ok, problems = observer.steady_now()
+            ok, problems = live.observer.steady_now()
             if ok:
                 return
             if await clock.now() >= deadline:
                 self.result.steady_problems = problems
-                shown = "; ".join(problems[:5]) + (
-                    f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
-                )
+                more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+                shown = "; ".join(problems[:5]) + more
                 raise DrillAborted(f"not steady before the drill, nothing was injected: {shown}")
             await clock.sleep(POLL_SECONDS)
 
-    async def _setup(self, env: ActionEnv, store: Any, session: Any) -> None:
+    # --- steps ------------------------------------------------------------------------------
+    async def _setup(self, live: _Live) -> None:
         for index, step in enumerate(self.drill.setup):
             record = StepRecord(index + 1, "setup", step.describe())
             self.result.steps.append(record)
             self.on_status(f"setup: {step.describe()}")
             try:
-                await self._action(
-                    step, record, env, store, session, None, inject=False, label=f"setup {step.label}"
-                )
+                await self._action(step, record, live, journal_as=f"setup {step.label}")
                 record.ok = True
             except ActionError as exc:
                 record.error = str(exc)
@@ -249,81 +267,78 @@ class DrillRunner:
             finally:
                 self.on_step(record)
 
-    async def _method(self, env: ActionEnv, store: Any, session: Any, observer: Observer) -> None:
+    async def _method(self, live: _Live) -> str | None:
+        """Run the method; a failing step ends it (the drill fails) but measuring goes on."""
         for index, step in enumerate(self.drill.method):
             record = StepRecord(index + 1, "method", step.describe())
             self.result.steps.append(record)
             self.on_status(f"step {index + 1}: {step.describe()}")
-            record.started = await self._rel(env)
+            record.started = await self._since_injection(live)
             try:
-                await self._step(step, record, env, store, session, observer)
+                await self._step(step, record, live)
                 record.ok = True
             except ActionError as exc:
                 record.error = str(exc)
-                raise
+                return f"step {index + 1} ({step.describe()}) failed: {exc}"
             finally:
-                record.finished = await self._rel(env)
+                record.finished = await self._since_injection(live)
                 self.on_step(record)
+        return None
 
-    async def _rel(self, env: ActionEnv) -> float:
-        now = await env.clock.now()
+    async def _since_injection(self, live: _Live) -> float:
+        now = await live.env.clock.now()
         return round(now - (self.inject_at if self.inject_at is not None else now), 3)
 
-    async def _step(
-        self, step: Step, record: StepRecord, env: ActionEnv, store: Any, session: Any, obs: Observer
-    ) -> None:
+    async def _step(self, step: Step, record: StepRecord, live: _Live) -> None:
+        clock = live.env.clock
         if isinstance(step, ActionStep):
-            await self._action(step, record, env, store, session, obs, inject=True)
+            await self._action(step, record, live, inject=True, journal_as=step.label)
         elif isinstance(step, WaitStep):
-            deadline = await env.clock.now() + step.timeout
+            deadline = await clock.now() + step.timeout
             while True:
-                ok, why = step.probe.check(obs.ctx)
+                ok, why = step.probe.check(live.observer.ctx)
                 if ok:
                     record.output.append(f"{step.probe}: {why}" if why else str(step.probe))
                     return
-                if await env.clock.now() >= deadline:
-                    raise ActionError(
-                        f"line {step.line}: {step.probe} did not hold within {step.timeout:g}s ({why})"
-                    )
-                await env.clock.sleep(POLL_SECONDS)
+                if await clock.now() >= deadline:
+                    raise ActionError(f"line {step.line}: not within {step.timeout:g}s ({why})")
+                await clock.sleep(POLL_SECONDS)
         elif isinstance(step, PauseStep):
-            await env.clock.sleep(step.seconds)
+            await clock.sleep(step.seconds)
         elif isinstance(step, UndoStep):
-            record.output += await self._undo(step.label, env)
+            record.output += await self._undo(step.label, live.env)
 
     async def _action(
         self,
         step: ActionStep,
         record: StepRecord,
-        env: ActionEnv,
-        store: Any,
-        session: Any,
-        obs: Observer | None,
+        live: _Live,
         *,
-        inject: bool,
-        label: str | None = None,
+        inject: bool = False,
+        journal_as: str | None = None,
     ) -> None:
-        target = resolve_target(step.target, store, self._targets)
+        """Run one action; `inject` marks the drill's clock zero at the first one; `journal_as`
+        keeps its journal entry for `undo:` and the final rollback."""
+        target = resolve_target(step.target, live.view, self._targets)
         self._targets.setdefault(step.label, target)
         action = make_action(step.action, target, step.options)
-        if inject and obs is not None and self.inject_at is None:
-            plan = await plan_action(env, action, config=self.config)
-            record.preview = plan.preview.to_dict()
-            self.inject_at = await env.clock.now()
-            obs.origin = self.inject_at
+        if inject and self.inject_at is None:
+            record.preview = (await plan_action(live.env, action, config=self.config)).preview.to_dict()
+            self.inject_at = await live.env.clock.now()
+            live.observer.origin = self.inject_at
             record.started = 0.0
         result = await run_action(
-            env,
+            live.env,
             action,
-            context=session.info.context,
-            kubeconfig=session.kubeconfig,
+            context=live.session.info.context,
+            kubeconfig=live.session.kubeconfig,
             journal=self.journal,
             config=self.config,
         )
         record.preview = result.plan.preview.to_dict()
         record.output += result.done
-        if result.journal_id and (inject or label) and result.plan.restore:
-            self._entries.setdefault(label or step.label, []).append(result.journal_id)
+        if result.journal_id and journal_as and result.plan.restore:
+            self._entries.setdefault(journal_as, []).append(result.journal_id)
 
     async def _undo(self, label: str, env: ActionEnv) -> list[str]:
         done: list[str] = []
@@ -333,10 +348,33 @@ class DrillRunner:
                 done += await restore_entry(env, self.journal, entry)
         return done
 
-    async def _observe(self, clock: Any, observer: Observer) -> None:
+    async def _rollbacks(self, live: _Live) -> None:
+        # explicit rollbacks once something was injected; the journal undo always (it covers setup)
+        for index, step in enumerate(self.drill.rollbacks if self.inject_at is not None else []):
+            record = StepRecord(index + 1, "rollback", step.describe())
+            self.result.steps.append(record)
+            try:
+                await self._action(step, record, live)
+                record.ok = True
+            except KstorError as exc:
+                record.error = str(exc)
+            self.on_step(record)
+        for label in reversed(list(self._entries)):
+            record = StepRecord(len(self.result.steps) + 1, "rollback", f"restore {label}")
+            self.result.steps.append(record)
+            try:
+                record.output = await self._undo(label, live.env)
+                record.ok = True
+            except KstorError as exc:
+                record.error = str(exc)
+            self.on_step(record)
+
+    # --- measuring --------------------------------------------------------------------------
+    async def _observe(self, live: _Live) -> None:
         """Keep measuring until steady again (or `observe` runs out) and every SLO window passed."""
         if self.inject_at is None:
             return
+        clock, observer = live.env.clock, live.observer
         windows = [s.limit for s in self.drill.slos if s.kind in ("expect", "hold")]
         give_up = max(await clock.now() + self.drill.observe, self.inject_at + 2 * max(windows, default=0.0))
         self.on_status("measuring recovery")
@@ -348,28 +386,9 @@ class DrillRunner:
                 return
             await clock.sleep(POLL_SECONDS)
 
-    async def _rollbacks(self, env: ActionEnv, store: Any, session: Any) -> None:
-        # explicit rollbacks only once something was injected; journal undo always (covers setup)
-        for index, step in enumerate(self.drill.rollbacks if self.inject_at is not None else []):
-            record = StepRecord(index + 1, "rollback", step.describe())
-            self.result.steps.append(record)
-            try:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._action(step, record, env, store, session, None, inject=False)
-                record.ok = True
-            except KstorError as exc:
-                record.error = str(exc)
-            self.on_step(record)
-        # whatever this run changed and has not undone yet
-        for label in reversed(list(self._entries)):
-            record = StepRecord(len(self.result.steps) + 1, "rollback", f"restore {label}")
-            self.result.steps.append(record)
-            try:
-                record.output = await self._undo(label, env)
-                record.ok = True
-            except KstorError as exc:
-                record.error = str(exc)
-            self.on_step(record)
+    def _samples(self, observer: Observer, slo: Slo) -> list[Any]:
+        with_probe = [s for s in self.drill.slos if s.probe is not None]
+        return observer.data.probes.get(with_probe.index(slo), []) if slo in with_probe else []
 
     def _windows_end(self, observer: Observer) -> float:
         """When every expect/hold SLO window is over (a hold's window starts when it first holds)."""
@@ -379,55 +398,36 @@ class DrillRunner:
             if slo.kind == "expect":
                 end = max(end, self.inject_at + slo.limit)
             elif slo.kind == "hold":
-                start = hold_start(observer.data.probes.get(self._probe_index(slo), []), self.inject_at)
+                start = hold_start(self._samples(observer, slo), self.inject_at)
                 end = max(end, (start if start is not None else self.inject_at) + slo.limit)
         return end
 
-    def _judge(self, observer: Observer) -> None:
+    def _judge(self, observer: Observer, failure: str | None) -> None:
         figures = times(observer.data.steady, self.inject_at)
         self.result.figures = figures
         self.result.slos = [
-            judge(
-                slo,
-                figures=figures,
-                probe_samples=observer.data.probes.get(self._probe_index(slo), []),
-                inject_at=self.inject_at,
-            )
+            judge(slo, figures=figures, probe_samples=self._samples(observer, slo), inject_at=self.inject_at)
             for slo in self.drill.slos
         ]
-        self.result.status = "passed" if all(s.ok for s in self.result.slos) else "failed"
+        self.result.error = failure
+        passed = failure is None and all(s.ok for s in self.result.slos)
+        self.result.status = "passed" if passed else "failed"
 
-    def _probe_index(self, slo: Any) -> int:
-        probes = [s for s in self.drill.slos if s.probe is not None]
-        return probes.index(slo) if slo in probes else -1
-
-    async def _dry_run(self, env: ActionEnv, store: Any) -> None:
+    async def _dry_run(self, live: _Live) -> None:
         self.result.status = "dry-run"
         for index, step in enumerate(self.drill.method):
             record = StepRecord(index + 1, "method", step.describe(), ok=True)
             if isinstance(step, ActionStep):
                 try:
-                    target = resolve_target(step.target, store, self._targets)
+                    target = resolve_target(step.target, live.view, self._targets)
                     self._targets.setdefault(step.label, target)
-                    plan = await plan_action(
-                        env, make_action(step.action, target, step.options), config=self.config
-                    )
-                    record.preview = plan.preview.to_dict()
-                    record.output = _preview_lines(plan.preview)
+                    action = make_action(step.action, target, step.options)
+                    plan = await plan_action(live.env, action, config=self.config)
+                    record.preview, record.output = plan.preview.to_dict(), plan.preview.lines()
                 except KstorError as exc:
                     record.ok, record.error = False, str(exc)
             self.result.steps.append(record)
             self.on_step(record)
 
 
-def _preview_lines(preview: Preview) -> list[str]:
-    return preview.lines()
-
-
-async def _second_connection(kubeconfig: str | None, context: str) -> Any:
-    from kstor.kube.connect import connect
-
-    return await connect(kubeconfig, context=context)
-
-
-__all__ = ["DrillResult", "DrillRunner", "StepRecord", "format_target"]
+__all__ = ["DrillResult", "DrillRunner", "StepRecord"]
