@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from kstor.model import findings as fnd
 from kstor.model import rows
+from kstor.model.cowmap import CowMap, CowMapWriter
 from kstor.model.fields import spec, status
 from kstor.model.snapshot import ClaimKey, PodKey, Topology
 from kstor.model.source import ObjectSource, object_key
@@ -71,7 +71,12 @@ class TopologyBuilder:
 
     def _reset(self) -> None:
         self._full = False  # build(): every object is dirty, so dependency spreading is skipped
+        # Working rows live in plain dicts (fast to read); snapshots are sharded copy-on-write maps
+        # updated with just the keys a batch touched, so they share every shard it left alone.
         self._maps: dict[str, dict[Any, Any]] = {name: {} for name in _MAP_NAMES}
+        self._snaps: dict[str, CowMap[Any, Any]] = {name: CowMap() for name in _MAP_NAMES}
+        self._touched: dict[str, set[Any]] = {name: set() for name in _MAP_NAMES}
+        self._copied: set[str] = set()
         self._pod_node: dict[PodKey, str] = {}
         self._pod_claims: dict[PodKey, tuple[str, ...]] = {}
         self._claim_users: dict[ClaimKey, set[PodKey]] = defaultdict(set)
@@ -155,11 +160,10 @@ class TopologyBuilder:
             self._snapshot = self._freeze()
         return self._snapshot
 
-    def _w(self, name: str) -> dict[Any, Any]:
-        """The map `name`, copied once per run so earlier snapshots stay untouched."""
-        if name not in self._copied:
-            self._maps[name] = dict(self._maps[name])
-            self._copied.add(name)
+    def _w(self, name: str, key: Any) -> dict[Any, Any]:
+        """The working map `name`, noting that `key` changes in the next snapshot."""
+        self._copied.add(name)
+        self._touched[name].add(key)
         return self._maps[name]
 
     def _set(self, name: str, key: Any, value: Any) -> bool:
@@ -168,11 +172,11 @@ class TopologyBuilder:
         if value is None:
             if old is None:
                 return False
-            del self._w(name)[key]
+            del self._w(name, key)[key]
             return True
         if old == value:
             return False
-        self._w(name)[key] = value
+        self._w(name, key)[key] = value
         return True
 
     def _update_classes_and_drivers(self, dirty: _Dirty) -> None:
@@ -475,7 +479,18 @@ class TopologyBuilder:
         return any(self._pod_node.get(k) for k in self._claim_users.get(claim_key, ()))
 
     def _freeze(self) -> Topology:
-        m = {name: MappingProxyType(value) for name, value in self._maps.items()}
+        for name, keys in self._touched.items():
+            if not keys:
+                continue
+            writer, rows_now = CowMapWriter(self._snaps[name]), self._maps[name]
+            for key in keys:
+                if key in rows_now:
+                    writer[key] = rows_now[key]
+                elif key in writer:
+                    del writer[key]
+            self._snaps[name] = writer.freeze()
+            keys.clear()
+        m = dict(self._snaps)
         return Topology(generation=self._generation, **m)
 
 
