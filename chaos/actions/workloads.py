@@ -157,6 +157,7 @@ class KillNFS(_ScaleDown):
         workloads = self.workloads(state)
         servers = self.server_pods(state, workloads)
         identities = {name_of(o) for _, o in workloads} | {f"{name_of(o)}.{ns_of(o)}" for _, o in workloads}
+        identities |= exported_addresses(state, {ns_of(o) for _, o in workloads})
         identities |= {
             str((p.get("status") or {}).get("podIP")) for p in servers if (p.get("status") or {}).get("podIP")
         }
@@ -223,11 +224,31 @@ class StopProvisioner(_ScaleDown):
         return Plan(preview, previous=previous, restore=restore, data=data)
 
 
+def exported_addresses(state: ClusterState, namespaces: set[str]) -> set[str]:
+    """Addresses the server is known by: nfs-subdir-external-provisioner's NFS_SERVER in its namespace
+    (a Service-less or fixed-IP server is named nowhere else)."""
+    found = set()
+    for _plural, obj in find_workloads_in(state, namespaces):
+        for value in container_env(obj, "NFS_SERVER"):
+            found.add(value)
+    return found
+
+
+def find_workloads_in(state: ClusterState, namespaces: set[str]) -> list[tuple[str, Obj]]:
+    return [(p, o) for p in WORKLOAD_PLURALS for o in state.all(p) if ns_of(o) in namespaces]
+
+
+def container_env(obj: Obj, name: str) -> list[str]:
+    spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return [
+        str(env["value"])
+        for container in spec.get("containers") or []
+        for env in container.get("env") or []
+        if env.get("name") == name and env.get("value")
+    ]
+
+
 def provisioner_name(obj: Obj) -> str | None:
     """nfs-subdir-external-provisioner names itself from the PROVISIONER_NAME env variable."""
-    spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
-    for container in spec.get("containers") or []:
-        for env in container.get("env") or []:
-            if env.get("name") == "PROVISIONER_NAME" and env.get("value"):
-                return str(env["value"])
-    return None
+    names = container_env(obj, "PROVISIONER_NAME")
+    return names[0] if names else None

@@ -239,3 +239,39 @@ async def test_allowed_namespaces_refuse_before_the_journal_is_written(
             config=config,
         )
     assert api.writes == [] and not journal.path.exists()
+
+
+async def test_kill_nfs_finds_a_fixed_ip_server_through_the_provisioners_nfs_server_env() -> None:
+    registry = Registry(Clock(manual=True))
+    load(
+        registry,
+        namespace("nfs"),
+        node("node-1"),
+        deployment("nfs-server", "nfs", labels={"app": "nfs-server"}),
+        deployment(
+            "nfs-subdir-external-provisioner", "nfs", labels={"app": "p"}, env={"NFS_SERVER": "10.96.0.200"}
+        ),
+        pv("pv-here", claim=("default", "here"), nfs_server="10.96.0.200"),
+        pvc("here", volume="pv-here"),
+        pv("pv-elsewhere", claim=("default", "elsewhere"), nfs_server="10.1.2.3"),
+        pvc("elsewhere", volume="pv-elsewhere"),
+        pod("app-1", node_name="node-1", claims=("here",)),
+        pod("app-2", node_name="node-1", claims=("elsewhere",)),
+    )
+    env, _api = make_env(registry)
+    plan = await plan_action(env, make_action("kill-nfs"))
+    assert [str(r) for r in plan.preview.affects["pods"]] == ["Pod default/app-1"]
+    assert not any("every pod with an NFS volume" in n for n in plan.preview.notes)
+
+
+async def test_drain_pod_selector_and_disable_eviction(registry: Registry, tmp_path: Path) -> None:
+    load(registry, pod("other-0", node_name="node-1", labels={"app": "other"}))
+    env, api = make_env(registry)
+    plan = await plan_action(env, make_action("drain", "node-1", {"pod-selector": "app=other"}))
+    assert [str(t.ref) for t in plan.preview.touches] == ["Node node-1", "Pod default/other-0"]
+    action = make_action(
+        "drain", "node-1", {"pod-selector": "app=other", "disable-eviction": True, "timeout": 3}
+    )
+    with pytest.raises(ActionError, match="global timeout"):  # no kubelet here to finish the deletion
+        await run_action(env, action, context="kstor-sim", kubeconfig=None, journal=Journal(tmp_path / "j"))
+    assert ("delete", "pods", "other-0") in api.writes and not any(w[0] == "evict" for w in api.writes)
