@@ -32,13 +32,27 @@ class Measurements:
     timeline: list[TimelineEntry] = field(default_factory=list)
 
 
-def model_steady(view: Any) -> tuple[bool, list[str]]:
-    """kstor.model's steady() on a topology built from the Store."""
-    from kstor.model.builder import TopologyBuilder
-    from kstor.model.steady import steady
+class ModelSteady:
+    """kstor.model's steady() on a topology kept up to date incrementally from the Store's batches."""
 
-    result = steady(TopologyBuilder(view).build())
-    return bool(result.ok), list(result.problems)
+    def __init__(self, view: Any) -> None:
+        from kstor.model.builder import TopologyBuilder
+
+        self._builder = TopologyBuilder(view)
+        self._topology = self._builder.build()
+        self._cached: tuple[int, tuple[bool, list[str]]] | None = None
+
+    def apply(self, batch: list[Any]) -> None:
+        self._topology = self._builder.apply(batch)
+
+    def result(self) -> tuple[bool, list[str]]:
+        from kstor.model.steady import steady
+
+        generation = self._topology.generation
+        if self._cached is None or self._cached[0] != generation:
+            verdict = steady(self._topology)
+            self._cached = (generation, (bool(verdict.ok), list(verdict.problems)))
+        return self._cached[1]
 
 
 class Observer:
@@ -50,7 +64,7 @@ class Observer:
         use_model: bool,
         steady_probes: list[Probe],
         watched: list[Probe],
-        changes: Any = None,
+        subscribe: Callable[[Callable[[list[Any]], None]], Callable[[], None]] | None = None,
         on_entry: Callable[[TimelineEntry], None] | None = None,
     ) -> None:
         self.view = view
@@ -58,19 +72,24 @@ class Observer:
         self.use_model = use_model
         self.steady_probes = steady_probes
         self.watched = watched
-        self.changes = changes  # an async iterator of change batches (Store.changes())
+        self.subscribe = subscribe  # Store.subscribe: change batches as the Store delivers them
         self.on_entry = on_entry
         self.data = Measurements()
         self.origin = 0.0  # live timeline entries are relative to this (the injection, once known)
         self.ctx = ProbeContext(view=view, steady=self.steady_now)
         self._seen: dict[tuple[str, str, str], Obj] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._model: ModelSteady | None = None
+        self._batches: asyncio.Queue[list[Any]] = asyncio.Queue()
+        self._unsubscribe: Callable[[], None] | None = None
 
     # --- state ------------------------------------------------------------------------------
     def steady_now(self) -> tuple[bool, list[str]]:
         problems: list[str] = []
         if self.use_model:
-            ok, found = model_steady(self.view)
+            if self._model is None:
+                self._model = ModelSteady(self.view)
+            ok, found = self._model.result()
             problems += found if not ok else []
         for probe in self.steady_probes:
             ok, why = probe.check(self.ctx)
@@ -113,8 +132,12 @@ class Observer:
 
     # --- running ----------------------------------------------------------------------------
     def start(self) -> None:
+        # build and subscribe in one synchronous step, so no batch falls between them
         self.prime()
-        if self.changes is not None:
+        if self.use_model:
+            self._model = ModelSteady(self.view)
+        if self.subscribe is not None:
+            self._unsubscribe = self.subscribe(self._batches.put_nowait)
             self._tasks.append(asyncio.create_task(self._consume()))
         self._tasks.append(asyncio.create_task(self._tick()))
 
@@ -125,9 +148,15 @@ class Observer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     async def _consume(self) -> None:
-        async for batch in self.changes:
+        while True:
+            batch = await self._batches.get()
+            if self._model is not None:
+                self._model.apply(batch)
             t = await self.clock.now()
             for change in batch:
                 if change.kind not in WATCHED:

@@ -185,7 +185,7 @@ class DrillRunner:
             use_model=self.drill.model_steady,
             steady_probes=self.drill.steady_probes,
             watched=[s.probe for s in self.drill.slos if s.probe is not None],
-            changes=cluster.store.changes(),
+            subscribe=cluster.store.subscribe,
             on_entry=self.on_entry,
         )
         env = ActionEnv(api=session.api, clock=session.clock, sim=session.sim, say=self.on_status)
