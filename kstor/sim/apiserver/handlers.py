@@ -84,6 +84,28 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=data, status=status, content_type="application/json")
 
 
+# asyncio's TLS transport encrypts each write in one go, and a multi-megabyte write is several times
+# slower per byte than 64 KiB ones (measured: ~50 vs ~165 MB/s), so large bodies go out in pieces.
+PIECE = 64 * 1024
+
+
+async def send_bytes(request: web.Request, data: bytes, status: int = 200) -> web.StreamResponse:
+    if len(data) <= PIECE:
+        return web.Response(body=data, status=status, content_type="application/json")
+    response = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+    response.content_length = len(data)
+    await response.prepare(request)
+    await write_pieces(response, data)
+    await response.write_eof()
+    return response
+
+
+async def write_pieces(response: web.StreamResponse, data: bytes) -> None:
+    view = memoryview(data)
+    for start in range(0, len(data), PIECE):
+        await response.write(view[start : start + PIECE])
+
+
 def _int_param(query: dict[str, str], key: str) -> int | None:
     value = query.get(key)
     if value in (None, ""):
@@ -158,8 +180,8 @@ class ResourceHandler:
                 )
             )
         if shape == "metadata":
-            return json_response(render.partial_list(entries, meta))
-        return json_response(render.list_body(res, entries, meta))
+            return await send_bytes(request, dumps(render.partial_list(entries, meta)))
+        return await send_bytes(request, render.list_body(res, entries, meta))
 
     async def _watch(self, request: web.Request, target: Target, query: dict[str, str]) -> web.StreamResponse:
         res = target.res
@@ -195,9 +217,8 @@ class ResourceHandler:
                     continue
                 if not batch:
                     break
-                await response.write(
-                    b"".join(self._line(t, item, res, as_table, include) for t, item in batch)
-                )
+                lines = b"".join(self._line(t, item, res, as_table, include) for t, item in batch)
+                await write_pieces(response, lines)
             await response.write_eof()
         except (ConnectionResetError, ConnectionError):
             pass
@@ -221,8 +242,10 @@ class ResourceHandler:
                     "rows": [],
                 }
             )
+        elif isinstance(item, Entry):
+            return item.event_line(event_type)
         else:
-            obj = item.raw if isinstance(item, Entry) else dumps(item)
+            obj = dumps(item)
         return b'{"type":"' + event_type.encode() + b'","object":' + obj + b"}\n"
 
     # --- writes --------------------------------------------------------------------------------------

@@ -486,11 +486,13 @@ class Registry(LifecycleMixin):
 
     # --- bulk load and state -------------------------------------------------------------------
     def load(self, objects: Iterable[dict[str, Any]]) -> int:
-        """Store objects as they are (restore/benchmarks): no admission, no events, no history.
+        """Store objects as given (restore/benchmarks): no admission, validation, events or history.
 
-        Missing uid/creationTimestamp/resourceVersion are filled in; kind/apiVersion pick the resource.
+        Defaults are applied (as a real server does when it reads objects from etcd) and missing
+        uid/creationTimestamp/resourceVersion filled in. kind/apiVersion pick the resource.
         """
         count = 0
+        now = self.clock.timestamp()
         for obj in objects:
             plural = _KIND_TO_PLURAL.get((obj.get("apiVersion", ""), obj.get("kind", "")))
             if plural is None:
@@ -500,14 +502,17 @@ class Registry(LifecycleMixin):
             ns = (meta.get("namespace") or "default") if res.namespaced else ""
             if res.namespaced:
                 meta["namespace"] = ns
-            meta.setdefault("uid", str(uuid.uuid4()))
-            meta.setdefault("creationTimestamp", self.clock.timestamp())
+            if "uid" not in meta:
+                meta["uid"] = str(uuid.uuid4())
+            if "creationTimestamp" not in meta:
+                meta["creationTimestamp"] = now
             rv = int(meta.get("resourceVersion") or 0)
             if rv <= 0:
                 self.resource_version += 1
                 rv = self.resource_version
                 meta["resourceVersion"] = str(rv)
             self.resource_version = max(self.resource_version, rv)
+            self._apply_defaults(plural, obj)
             entry = Entry(obj, rv)
             old = self._data[plural].setdefault(ns, {}).get(meta["name"])
             self._data[plural][ns][meta["name"]] = entry

@@ -14,7 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# ASCII-escaped output is faster to produce than UTF-8 and means the same to every JSON client.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def dumps(obj: Any) -> bytes:
@@ -22,12 +23,21 @@ def dumps(obj: Any) -> bytes:
 
 
 class Entry:
-    __slots__ = ("_raw", "obj", "rv")
+    __slots__ = ("_line", "_line_type", "_raw", "obj", "rv")
 
     def __init__(self, obj: dict[str, Any], rv: int) -> None:
         self.obj = obj
         self.rv = rv
         self._raw: bytes | None = None
+        self._line: bytes | None = None
+        self._line_type = ""
+
+    def event_line(self, event_type: str) -> bytes:
+        """`{"type":...,"object":...}\n` as a watch stream sends it, built once for every watcher."""
+        if self._line is None or self._line_type != event_type:
+            self._line = b'{"type":"' + event_type.encode() + b'","object":' + self.raw + b"}\n"
+            self._line_type = event_type
+        return self._line
 
     @property
     def raw(self) -> bytes:
