@@ -216,6 +216,10 @@ def pod_row(
         deleting=deleting(pod),
         owner=f"{owners[0].get('kind', '')}/{owners[0].get('name', '')}" if owners else "",
         volumes=uses,
+        ready=any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status(pod).get("conditions") or ()
+        ),
     )
 
 

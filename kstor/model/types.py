@@ -231,6 +231,7 @@ class PodRow:
     deleting: bool
     owner: str  # "<Kind>/<name>" of the first ownerReference, or ""
     volumes: tuple[VolumeUse, ...]  # storage volumes only (PVC, NFS, hostPath, CSI, ...)
+    ready: bool = False  # the Ready condition (a Running pod can be unready, e.g. NFS hung)
 
 
 class NodeReady(StrEnum):

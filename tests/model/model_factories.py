@@ -279,7 +279,11 @@ def pod(
                 "state": state,
             }
         ]
-        status["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+        ready = "True" if phase == "Running" else "False"
+        status["conditions"] = [
+            {"type": "PodScheduled", "status": "True"},
+            {"type": "Ready", "status": ready},
+        ]
     else:
         status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]
     ann = {"kstor.io/mounts": json.dumps(mounts)} if mounts is not None else None

@@ -235,4 +235,5 @@ def test_pod_rows_skip_non_storage_volumes_and_report_status():
     t = topology(*csi_world(pod_kw={"waiting": "ContainerCreating"}))
     row = t.pods[("default", "p")]
     assert [u.volume for u in row.volumes] == ["data"]  # the projected token volume is not storage
-    assert row.status == "ContainerCreating"
+    assert (row.status, row.ready) == ("ContainerCreating", False)
+    assert topology(*csi_world()).pods[("default", "p")].ready is True
