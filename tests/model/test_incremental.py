@@ -239,3 +239,34 @@ def test_deleting_a_pod_frees_its_claim_into_the_unplaced_section() -> None:
     assert [c.ref.name for c in after.unplaced.unused_claims] == ["c0"]
     assert [v.name for v in after.unplaced.free_volumes] == ["v0"]
     assert after.nodes["n0"].pods == ()
+
+
+def test_generic_ephemeral_volume_follows_its_claim() -> None:
+    the_pod = pod("web-0", node_name="n0")
+    the_pod["spec"]["volumes"].insert(
+        0,
+        {
+            "name": "scratch",
+            "ephemeral": {
+                "volumeClaimTemplate": {
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+                }
+            },
+        },
+    )
+    world = source(node("n0"), the_pod)
+    builder = TopologyBuilder(world)
+    use = builder.build().pods[("default", "web-0")].volumes[0]
+    assert (use.volume, use.kind, use.binding.reason.value) == ("scratch", "pvc", "ClaimMissing")
+    claim = pvc("web-0-scratch", volume="v0", phase="Bound")
+    changes = [
+        Change("PersistentVolumeClaim", ChangeType.ADDED, claim),
+        Change(
+            "PersistentVolume", ChangeType.ADDED, pv("v0", phase="Bound", claim=("default", "web-0-scratch"))
+        ),
+    ]
+    world.apply(changes)
+    after = builder.apply(changes)
+    assert after.pods[("default", "web-0")].volumes[0].binding.phase.value == "Bound"
+    assert after.claim_users[("default", "web-0-scratch")] == frozenset({("default", "web-0")})
+    assert after.same_content(TopologyBuilder(world).build())
