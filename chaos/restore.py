@@ -157,6 +157,17 @@ async def restore_journal(
     from chaos.session import open_session
 
     pending = journal.pending()
+    if pending and (kubeconfig or context):
+        # only what was done on the cluster asked for: never replay one cluster's undo on another
+        from chaos.session import check_guardrails
+
+        wanted = (await check_guardrails(kubeconfig, context)).context
+        others = [e for e in pending if e.context != wanted]
+        if others:
+            names = ", ".join(sorted({e.context for e in others}))
+            out(f"leaving {len(others)} action(s) done on other contexts ({names}) for later")
+        pending = [e for e in pending if e.context == wanted]
+        context = wanted
     if not pending:
         out(f"nothing to restore ({journal.path})")
         return 0

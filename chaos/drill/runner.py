@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from chaos.session import Session
 
 DEFAULT_SIM_SPEED = 20.0
-DEFAULT_SIM_SETTLE = 180.0
+DEFAULT_SIM_SETTLE = 600.0
 POLL_SECONDS = 1.0  # cluster seconds between probe checks of a wait-for step
 
 

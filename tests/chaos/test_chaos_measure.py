@@ -126,3 +126,31 @@ async def test_restore_forgets_entries_whose_embedded_cluster_died_with_its_dril
     assert await restore_journal(journal, out=lines.append) == 0
     assert lines == ["cordon worker-1: its embedded cluster is gone; nothing to restore"]
     assert journal.pending() == []
+
+
+async def test_restore_with_a_context_only_touches_that_contexts_entries(tmp_path: Path) -> None:
+    from chaos.restore import restore_journal
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: kind-b\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: kind-b, context: {cluster: c, user: u}}]\n"
+    )
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.begin(
+        action="cordon",
+        target="n1",
+        context="kind-a",
+        kubeconfig=None,
+        previous={},
+        restore=[{"op": "uncordon", "node": "n1"}],
+    )
+    lines: list[str] = []
+    assert await restore_journal(journal, kubeconfig=str(kubeconfig), out=lines.append) == 0
+    assert lines == [
+        "leaving 1 action(s) done on other contexts (kind-a) for later",
+        f"nothing to restore ({journal.path})",
+    ]
+    assert len(journal.pending()) == 1
