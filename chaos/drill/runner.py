@@ -22,7 +22,7 @@ from chaos.drill.observer import Observer
 from chaos.drill.probes import View
 from chaos.drill.targets import resolve_target
 from chaos.drill.timeline import TimelineEntry
-from chaos.errors import ActionError
+from chaos.errors import ActionError, ConfirmationRefused
 from chaos.journal import Journal
 from chaos.restore import restore_entry
 from chaos.runner import make_action, plan_action, run_action
@@ -196,6 +196,8 @@ class DrillRunner:
                 await self._dry_run(live)
                 return self.result
             await self._drill(live)
+        except ConfirmationRefused:
+            raise
         except DrillAborted as exc:
             self.result.status, self.result.error = "aborted", str(exc)
         except (KstorError, asyncio.CancelledError, KeyboardInterrupt) as exc:
@@ -214,12 +216,12 @@ class DrillRunner:
         return self.result
 
     async def _drill(self, live: _Live) -> None:
+        if self.confirm is not None and not self.confirm(self.plan_lines()):
+            raise ConfirmationRefused(f"drill {self.drill.title!r} not confirmed; nothing was done")
         await self._setup(live)
         live.observer.start()
         await self._settle(live)
         live.observer.data.timeline.clear()  # start-up noise before the steady state is not the drill's
-        if self.confirm is not None and not self.confirm(self.plan_lines()):
-            raise ActionError("drill not confirmed; nothing was done")
         live.observer.baseline_events()
         failure = await self._method(live)
         await self._observe(live)

@@ -227,3 +227,23 @@ def test_sigterm_mid_drill_runs_the_rollbacks(small: SimServerThread, tmp_path: 
     assert "restore cordon" in out and "node/worker-2 uncordoned" in out
     assert replicas(small) == 1 and not cordoned(small)
     assert journal_events(journal).count("restored") == 2
+
+
+def test_drill_on_an_existing_cluster_without_yes_or_terminal_is_refused(
+    small: SimServerThread, tmp_path: Path
+) -> None:
+    drill = tmp_path / "crash.yaml"
+    drill.write_text(CRASH_DRILL)
+    journal = tmp_path / "journal.jsonl"
+    result = subprocess.run(
+        kstor("--kubeconfig", str(small.kubeconfig), "drill", "run", str(drill), "--journal", str(journal)),
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert result.stderr.strip().endswith("no terminal to confirm on; pass --yes")
+    assert result.stderr.count("\n") == 1
+    assert not journal.exists() and replicas(small) == 1 and not cordoned(small)
