@@ -205,9 +205,9 @@ class TopologyBuilder:
                 if pod
                 else ()
             )
-            self._node_pods[old_node].discard(key)
+            _discard(self._node_pods, old_node, key)
             for claim in old_claims:
-                self._claim_users[(key[0], claim)].discard(key)
+                _discard(self._claim_users, (key[0], claim), key)
             if pod is not None:
                 self._pod_node[key], self._pod_claims[key] = node, claims
                 self._node_pods[node].add(key)
@@ -294,7 +294,7 @@ class TopologyBuilder:
             if not self._set("volumes", name, new):
                 continue
             if old is not None:
-                self._driver_volumes[old.driver].discard(name)
+                _discard(self._driver_volumes, old.driver, name)
             if new is not None:
                 self._driver_volumes[new.driver].add(name)
             if self._full:
@@ -331,8 +331,8 @@ class TopologyBuilder:
             if not self._set("claims", key, new):
                 continue
             if old is not None:
-                self._class_claims[old.storage_class or ""].discard(key)
-                self._volume_claims[old.volume_name].discard(key)
+                _discard(self._class_claims, old.storage_class or "", key)
+                _discard(self._volume_claims, old.volume_name, key)
             if new is not None:
                 self._class_claims[new.storage_class or ""].add(key)
                 self._volume_claims[new.volume_name].add(key)
@@ -492,6 +492,15 @@ class TopologyBuilder:
             keys.clear()
         m = dict(self._snaps)
         return Topology(generation=self._generation, **m)
+
+
+def _discard(index: dict[Any, set[Any]], bucket: Any, item: Any) -> None:
+    """Remove `item` from a set-valued index, dropping the bucket when it empties (no slow leak)."""
+    members = index.get(bucket)
+    if members is not None:
+        members.discard(item)
+        if not members:
+            del index[bucket]
 
 
 _MAP_NAMES = (
