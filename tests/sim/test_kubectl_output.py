@@ -378,6 +378,16 @@ def test_describe(k: Kubectl, target: str) -> None:
         assert line in text.splitlines(), f"{line!r} not in:\n{text}"
 
 
+def test_describe_replicaset_names_its_owner_and_events(k: Kubectl) -> None:
+    text = k.ok("describe", "replicaset", "-l", "app=web")
+    lines = text.splitlines()
+    assert "Controlled By:  Deployment/web" in lines
+    assert "Replicas:       2 current / 2 desired" in lines
+    assert any(
+        re.search(r"SuccessfulCreate .* replicaset-controller +Created pod: web-", line) for line in lines
+    )
+
+
 def test_describe_volumeattachment(k: Kubectl) -> None:
     (va,) = k.table("volumeattachments")
     text = k.ok("describe", "volumeattachment", va["NAME"])
