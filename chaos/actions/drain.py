@@ -67,7 +67,9 @@ class Drain(Action):
 
     def select(self, state: ClusterState) -> tuple[list[Obj], list[str]]:
         """The pods to evict and the warnings, or ActionError with kubectl's refusals."""
-        pods, warnings, fatal = [], [], {}
+        pods: list[Obj] = []
+        warnings: list[str] = []
+        fatal: dict[str, list[str]] = {}
         for pod in state.pods_on_node(self.target):
             if not labels_match((pod.get("metadata") or {}).get("labels"), self.opts["pod_selector"]):
                 continue

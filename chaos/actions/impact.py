@@ -44,9 +44,9 @@ def of_volume(state: ClusterState, pv: Obj) -> dict[str, list[Ref]]:
 
 def uses_nfs(state: ClusterState, pod: Obj, servers: set[str] | None) -> bool:
     """Does the pod mount an NFS export (inline or through a PV), on one of `servers` if given?"""
-    exports = [(v.get("nfs") or {}).get("server") for v in (pod.get("spec") or {}).get("volumes") or []]
-    exports += [((pv.get("spec") or {}).get("nfs") or {}).get("server") for pv in state.pvs_of_pod(pod)]
-    exports = [e for e in exports if e]
+    found = [(v.get("nfs") or {}).get("server") for v in (pod.get("spec") or {}).get("volumes") or []]
+    found += [((pv.get("spec") or {}).get("nfs") or {}).get("server") for pv in state.pvs_of_pod(pod)]
+    exports = [str(e) for e in found if e]
     if servers is None:
         return bool(exports)
     return any(_server_matches(e, servers) for e in exports)

@@ -113,7 +113,7 @@ class DeleteVolumeAttachment(Action):
 
 def _on_node(state: ClusterState, ref: Ref, node: str) -> bool:
     pod = state.find("pods", ref.name, ref.namespace)
-    return bool(pod) and (pod.get("spec") or {}).get("nodeName") == node
+    return pod is not None and (pod.get("spec") or {}).get("nodeName") == node
 
 
 async def _delete(env: ActionEnv, plural: str, name: str, namespace: str | None = None) -> None:

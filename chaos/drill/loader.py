@@ -29,7 +29,8 @@ _LIMIT = re.compile(r"^\s*(?:<=)?\s*([0-9]+(?:\.[0-9]+)?)\s*s?\s*$")
 
 @cache
 def schema() -> dict[str, Any]:
-    return json.loads(resources.files("chaos").joinpath("drill.schema.json").read_text())
+    loaded: dict[str, Any] = json.loads(resources.files("chaos").joinpath("drill.schema.json").read_text())
+    return loaded
 
 
 class _Located:
