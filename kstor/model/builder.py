@@ -382,10 +382,10 @@ class TopologyBuilder:
                 if row is None:
                     continue
                 dirty.subjects.add(ObjRef(NODE, "", row.node))
-                for claim_key in self._volume_claims.get(row.pv, ()):  # pods on that node using that PV
-                    dirty.pods.update(
-                        k for k in self._claim_users.get(claim_key, ()) if self._pod_node.get(k) == row.node
-                    )
+                # every pod using the PV: its attach state reads the PV's attachments on all nodes
+                # (an attachment elsewhere is what makes a Multi-Attach)
+                for claim_key in self._volume_claims.get(row.pv, ()):
+                    dirty.pods |= self._claim_users.get(claim_key, set())
 
     def _all_refs(self) -> set[ObjRef]:
         maps = self._maps

@@ -182,7 +182,7 @@ def describe_difference(incremental, full) -> str:
     return "?"
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", [*range(8), 107])  # 107 once caught a missed cross-node dependency
 def test_incremental_equals_full_rebuild_after_random_changes(seed: int) -> None:
     rng = random.Random(seed)
     world = source()
@@ -270,3 +270,31 @@ def test_generic_ephemeral_volume_follows_its_claim() -> None:
     assert after.pods[("default", "web-0")].volumes[0].binding.phase.value == "Bound"
     assert after.claim_users[("default", "web-0-scratch")] == frozenset({("default", "web-0")})
     assert after.same_content(TopologyBuilder(world).build())
+
+
+def test_multi_attach_clears_when_the_other_nodes_attachment_goes() -> None:
+    from model_factories import csidriver, event
+
+    claim = pvc("c0", sc_name="csi", volume="v0", phase="Bound")
+    second = pod("p2", node_name="n1", claims=("c0",), waiting="ContainerCreating")
+    other = va("v0", "n0")
+    world = source(
+        csidriver("hostpath.csi.k8s.io"),
+        node("n0"),
+        node("n1"),
+        claim,
+        second,
+        other,
+        pv("v0", csi=("hostpath.csi.k8s.io", "v0"), phase="Bound", claim=("default", "c0")),
+        event(
+            second,
+            "FailedAttachVolume",
+            'Multi-Attach error for volume "v0" Volume is already used by pod(s) p1',
+            type_="Warning",
+        ),
+    )
+    builder = TopologyBuilder(world)
+    assert builder.build().pods[("default", "p2")].volumes[0].attach.phase.value == "MultiAttach"
+    gone = [Change("VolumeAttachment", ChangeType.DELETED, other)]
+    world.apply(gone)
+    assert builder.apply(gone).pods[("default", "p2")].volumes[0].attach.phase.value == "Attaching"
