@@ -6,8 +6,9 @@ Why a claim is Pending, in order of precedence (first rule that applies wins):
 2. WaitForFirstConsumer: the class binds late and no `volume.kubernetes.io/selected-node` is set yet
    (evidence: the `WaitForFirstConsumer`/`WaitForPodScheduled` event, else the class field).
 3. NoMatchingVolume: spec.volumeName names a missing or unsuitable PV, or the latest event is
-   `FailedBinding`/`VolumeMismatch`, or there is no class to provision from (no class, `""`, or a
-   class name with no StorageClass object such as `manual`, which only static PVs can satisfy).
+   `FailedBinding`/`VolumeMismatch`, or there is no class to provision from (no class, `""`, a
+   class name with no StorageClass object such as `manual`, or a `kubernetes.io/no-provisioner`
+   class), which only static PVs can satisfy.
 4. Provisioning vs ProvisionerMissing, once the storage-provisioner annotation or an
    `ExternalProvisioning` event says an external provisioner is expected:
    ProvisionerMissing when the PV controller has repeated `ExternalProvisioning` at least
@@ -43,6 +44,7 @@ from kstor.model.types import (
 )
 
 EXTERNAL_PROVISIONING_REPEATS = 3
+NO_PROVISIONER = "kubernetes.io/no-provisioner"  # local volumes: statically provisioned only
 WFFC = "WaitForFirstConsumer"
 
 
@@ -126,6 +128,13 @@ def _pending_reason(
     external = latest(events, "ExternalProvisioning")
     if mismatch is not None and newer(mismatch, external):
         return PendingReason.NO_MATCHING_VOLUME, mismatch["message"], (event_evidence(mismatch),)
+    if storage_class is not None and storage_class.provisioner == NO_PROVISIONER:
+        return (
+            PendingReason.NO_MATCHING_VOLUME,
+            f'class "{storage_class.name}" has no provisioner ({NO_PROVISIONER}): '
+            "only a matching static PV can bind",
+            (field_evidence(f"storageclass/{storage_class.name}.provisioner", NO_PROVISIONER),),
+        )
     if provisioner or external is not None:
         return _provisioning(provisioner, external, started)
     if not class_name:

@@ -259,3 +259,11 @@ def test_csi_volume_row_knows_driver_and_attach_need():
     assert t.volumes["b"].attach_required is True  # no CSIDriver object: attach is required
     assert (t.volumes["c"].plugin, t.volumes["c"].attach_required) == ("nfs", False)
     assert t.volumes["c"].source_detail == "nfs 10.0.0.5:/export"
+
+
+def test_no_provisioner_class_waits_for_a_static_pv():
+    state = claim_state(
+        sc("local-storage", "kubernetes.io/no-provisioner"), pvc("c", sc_name="local-storage")
+    )
+    assert state.reason is PendingReason.NO_MATCHING_VOLUME
+    assert "only a matching static PV can bind" in state.message
