@@ -8,6 +8,7 @@ Ages are `duration.HumanDuration` of now - creationTimestamp, as real servers co
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from datetime import datetime
@@ -141,6 +142,17 @@ def parse_quantity(text: Any) -> Quantity | None:
 
 def format_quantity(text: Any) -> str:
     """Quantity.String() of a parsed quantity: the canonical form (`1024Mi` → `1Gi`, `1000M` → `1G`)."""
+    if isinstance(text, str):
+        return _format_text(text)  # the same few sizes recur across thousands of objects
+    return _format_quantity(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_text(text: str) -> str:
+    return _format_quantity(text)
+
+
+def _format_quantity(text: Any) -> str:
     quantity = parse_quantity(text)
     if quantity is None:
         return str(text) if text is not None else "0"

@@ -10,9 +10,10 @@ Objects arrive defaulted (defaults.apply_defaults runs first, as on a real serve
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from kstor.sim.apiserver.tables import parse_quantity
@@ -139,38 +140,47 @@ _LABEL_VALUE_MSG = (
 )
 
 
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
 def _full(pattern: str, text: str) -> bool:
-    return re.fullmatch(pattern, text) is not None
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern)
+    return compiled.fullmatch(text) is not None
 
 
-def dns1123_subdomain(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def dns1123_subdomain(text: str) -> tuple[str, ...]:
     errors = []
     if len(text) > 253:
         errors.append("must be no more than 253 characters")
     if not _full(_DNS1123_SUBDOMAIN, text):
         errors.append(_SUBDOMAIN_MSG)
-    return errors
+    return tuple(errors)
 
 
-def dns1123_label(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def dns1123_label(text: str) -> tuple[str, ...]:
     errors = []
     if len(text) > 63:
         errors.append("must be no more than 63 characters")
     if not _full(_DNS1123_LABEL, text):
         errors.append(_LABEL_MSG)
-    return errors
+    return tuple(errors)
 
 
-def qualified_name(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def qualified_name(text: str) -> tuple[str, ...]:
     parts = text.split("/")
     if len(parts) > 2:
-        return [
+        return (
             "a qualified name must consist of alphanumeric characters, '-', '_' or '.', "
             "and must start and end "
             "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
             f"validation is '{_QUALIFIED_NAME}') with an optional DNS subdomain prefix and '/' (e.g. "
-            "'example.com/MyName')"
-        ]
+            "'example.com/MyName')",
+        )
     errors = []
     name = parts[-1]
     if len(parts) == 2:
@@ -184,16 +194,17 @@ def qualified_name(text: str) -> list[str]:
         errors.append("name part must be no more than 63 characters")
     if name and not _full(_QUALIFIED_NAME, name):
         errors.append(_QUALIFIED_NAME_MSG)
-    return errors
+    return tuple(errors)
 
 
-def label_value(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def label_value(text: str) -> tuple[str, ...]:
     errors = []
     if len(text) > 63:
         errors.append("must be no more than 63 characters")
     if not _full(_LABEL_VALUE, text):
         errors.append(_LABEL_VALUE_MSG)
-    return errors
+    return tuple(errors)
 
 
 def _mask_trailing_dash(name: str) -> str:
@@ -201,7 +212,7 @@ def _mask_trailing_dash(name: str) -> str:
     return name[:-1] + "a" if len(name) > 1 and name.endswith("-") else name
 
 
-NameRule = Callable[[str], list[str]]
+NameRule = Callable[[str], Sequence[str]]
 
 
 # --- metadata (ValidateObjectMeta / ValidateObjectMetaUpdate) --------------------------------------------
