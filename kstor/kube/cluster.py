@@ -60,6 +60,7 @@ class Cluster:
         self._tasks: list[asyncio.Task] = []
         self._tune_gc = tune_gc  # see gctune: fewer GC passes over the store's millions of dicts
         self._frozen = False
+        self._health_event = asyncio.Event()
 
     @classmethod
     async def open(
@@ -121,6 +122,7 @@ class Cluster:
         return lambda: self._health_listeners.remove(listener) if listener in self._health_listeners else None
 
     def _health_changed(self, inf: Informer) -> None:
+        self._health_event.set()
         if self._tune_gc and not self._frozen and all(i.health.synced_once for i in self.informers):
             self._frozen = True
             gctune.freeze_long_lived()
@@ -135,7 +137,10 @@ class Cluster:
         ok = {HealthState.SYNCED, *allow}
         deadline = time.monotonic() + timeout
         while not all(inf.health.state in ok for inf in self.informers):
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 bad = ", ".join(f"{k}: {h}" for k, h in self.health().items() if h.state not in ok)
                 raise KstorError(f"cluster {self.info.context} not synced after {timeout:g}s ({bad})")
-            await asyncio.sleep(0.02)
+            self._health_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._health_event.wait(), min(remaining, 1.0))

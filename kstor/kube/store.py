@@ -92,7 +92,7 @@ class Store:
         self.batch_max = batch_max
         self._objects: dict[str, dict[Key, Obj]] = {}
         self._index: dict[tuple[str, str], dict[Any, dict[Key, None]]] = {}
-        self._index_values: dict[tuple[str, Key], dict[str, list]] = {}
+        self._index_values: dict[tuple[str, Key], list[tuple[str, list]]] = {}
         self._pending: dict[tuple[str, Key], Change] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._callbacks: list[Callable[[list[Change]], None]] = []
@@ -137,18 +137,24 @@ class Store:
     # ---- writing (informers only) ----
     def apply(self, kind: str, type_: str | ChangeType, obj: Obj) -> None:
         """Record one watch event (ADDED/MODIFIED/DELETED)."""
-        key = key_of(obj)
-        objs = self._objects.setdefault(kind, {})
-        if type_ == DELETED:
+        self._apply(kind, type_ == DELETED, obj, key_of(obj))
+
+    def _apply(self, kind: str, delete: bool, obj: Obj, key: Key) -> None:
+        objs = self._objects.get(kind)
+        if objs is None:
+            objs = self._objects[kind] = {}
+        if delete:
             if objs.pop(key, None) is None:
                 return
             self._unindex(kind, key)
+            type_ = DELETED
         else:
             existed = key in objs
             objs[key] = obj
-            self._reindex(kind, key, obj)
+            if kind in INDEXES:
+                self._reindex(kind, key, obj, existed)
             type_ = MODIFIED if existed else ADDED
-        self._queue(Change(kind, ChangeType(type_), obj))
+        self._queue(Change(kind, type_, obj), (kind, key))
 
     def replace(self, kind: str, items: Iterable[Obj], *, namespace: str | None = None) -> int:
         """Make `kind` (within `namespace` if given) equal to a fresh list; queue only the differences
@@ -157,46 +163,44 @@ class Store:
         fresh = {key_of(o): o for o in items}
         changed = 0
         for key in [k for k in objs if (namespace is None or k[0] == namespace) and k not in fresh]:
-            self.apply(kind, DELETED, objs[key])
+            self._apply(kind, True, objs[key], key)
             changed += 1
         for key, obj in fresh.items():
             old = objs.get(key)
             if old is None or _rv(old) != _rv(obj) or _uid(old) != _uid(obj):
-                self.apply(kind, MODIFIED if old is not None else ADDED, obj)
+                self._apply(kind, False, obj, key)
                 changed += 1
         return changed
 
     def clear_kind(self, kind: str, *, namespace: str | None = None) -> None:
         self.replace(kind, [], namespace=namespace)
 
-    def _reindex(self, kind: str, key: Key, obj: Obj) -> None:
-        funcs = INDEXES.get(kind)
-        if not funcs:
-            return
-        self._unindex(kind, key)
-        values = {name: fn(obj) for name, fn in funcs.items()}
+    def _reindex(self, kind: str, key: Key, obj: Obj, existed: bool) -> None:
+        if existed:
+            self._unindex(kind, key)
+        values = [(name, fn(obj)) for name, fn in INDEXES[kind].items()]
         self._index_values[(kind, key)] = values
-        for name, vals in values.items():
-            table = self._index.setdefault((kind, name), {})
-            for v in vals:
-                table.setdefault(v, {})[key] = None
+        for name, vals in values:
+            if vals:
+                table = self._index.setdefault((kind, name), {})
+                for v in vals:
+                    table.setdefault(v, {})[key] = None
 
     def _unindex(self, kind: str, key: Key) -> None:
         values = self._index_values.pop((kind, key), None)
         if not values:
             return
-        for name, vals in values.items():
-            table = self._index[(kind, name)]
+        for name, vals in values:
+            table = self._index[(kind, name)] if vals else None
             for v in vals:
-                bucket = table.get(v)
+                bucket = table.get(v)  # type: ignore[union-attr]
                 if bucket is not None:
                     bucket.pop(key, None)
                     if not bucket:
-                        del table[v]
+                        del table[v]  # type: ignore[index]
 
     # ---- batching and subscriptions ----
-    def _queue(self, change: Change) -> None:
-        slot = (change.kind, key_of(change.obj))
+    def _queue(self, change: Change, slot: tuple[str, Key]) -> None:
         prev = self._pending.get(slot)
         if prev is None:
             self._pending[slot] = change

@@ -111,6 +111,8 @@ async def test_dropped_watches_resume_without_relisting(sim: SimServerThread) ->
     try:
         await cluster.wait_synced(10)
         for i in range(3):
+            # Drop only once every informer has its watch open again (else there is nothing to drop).
+            await eventually(lambda: sim.call(lambda: len(sim.api.watches)) == len(cluster.informers))
             sim.faults.drop_watches()
             sim.call(sim.registry.create, "pods", pod(f"p{i}"), "default")
         await eventually(lambda: in_step(sim, cluster), what="store == server")
