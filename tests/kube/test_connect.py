@@ -137,3 +137,23 @@ async def test_failing_exec_plugin_is_one_line(tmp_path: Path) -> None:
     path = write_config(tmp_path / "c", current="a", contexts={"a": "c1"}, user=user)
     text = await error_of(connect(path))
     assert text.startswith(f'kubeconfig {path}: context "a": exec: process returned 1')
+
+
+def test_in_cluster_service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kstor.kube.connect import load_in_cluster
+
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    (tmp_path / "token").write_text("sa-token")
+    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "namespace").write_text("storage\n")
+    config, info = load_in_cluster(
+        token_file=str(tmp_path / "token"),
+        cert_file=str(tmp_path / "ca.crt"),
+        namespace_file=str(tmp_path / "namespace"),
+    )
+    assert (info.server, info.namespace, info.is_sim) == ("https://10.0.0.1:443", "storage", False)
+    assert config.api_key["BearerToken"] == "Bearer sa-token"
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
+    with pytest.raises(KstorError, match="in-cluster config: Service host/port is not set"):
+        load_in_cluster(token_file=str(tmp_path / "token"), cert_file=str(tmp_path / "ca.crt"))

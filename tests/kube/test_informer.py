@@ -157,3 +157,20 @@ async def test_kind_not_served_is_unavailable_and_others_sync(fake: FakeApi, fak
         assert names(cluster, "Pod") == {"a"}
     finally:
         await cluster.close()
+
+
+async def test_only_storage_events_are_kept_by_default(fake: FakeApi, fake_kubeconfig: str) -> None:
+    def event(name: str, kind: str, reason: str) -> dict:
+        return obj(name, "ns", involvedObject={"kind": kind, "namespace": "ns", "name": "x"}, reason=reason)
+
+    await fake.put("events", event("claim", "PersistentVolumeClaim", "ProvisioningFailed"))
+    await fake.put("events", event("scaled", "Deployment", "ScalingReplicaSet"))
+    cluster = await open_fake_cluster(fake_kubeconfig, kinds=("Event",))
+    try:
+        await cluster.wait_synced(10)
+        await fake.put("events", event("mount", "Pod", "FailedMount"))
+        await fake.put("events", event("rs", "ReplicaSet", "SuccessfulCreate"))
+        await eventually(lambda: names(cluster, "Event") == {"claim", "mount"})
+        assert [e["reason"] for e in cluster.store.events_for("Pod", "ns", "x")] == ["FailedMount"]
+    finally:
+        await cluster.close()
