@@ -148,6 +148,10 @@ class Informer:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 # A malformed list response: keep the last good state, try again later.
                 await self._retry_later(KubeError(f"malformed response: {exc.__class__.__name__}: {exc}"))
+            except Exception as exc:
+                # Never let one kind's informer die silently: log it, show it, retry.
+                log.exception("%s: unexpected error", self.name)
+                await self._retry_later(KubeError(f"unexpected error: {exc.__class__.__name__}: {exc}"))
 
     async def _retry_later(self, exc: KubeError) -> None:
         self.stats.errors += 1
