@@ -209,29 +209,12 @@ class LifecycleMixin:
         self._maybe_finish_foreground(meta["uid"])
 
     def _find_by_uid(self: Registry, uid: str) -> tuple[Resource, Entry] | None:
-        # Owners are few (workloads); a scan of the owner kinds is cheap enough.
-        for plural in (
-            "deployments",
-            "replicasets",
-            "statefulsets",
-            "pods",
-            "nodes",
-            "namespaces",
-            "persistentvolumeclaims",
-            "persistentvolumes",
-            "poddisruptionbudgets",
-            "leases",
-            "storageclasses",
-            "volumeattachments",
-            "csidrivers",
-            "csinodes",
-            "events",
-        ):
-            for by_name in self._data[plural].values():
-                for entry in by_name.values():
-                    if entry.obj["metadata"].get("uid") == uid:
-                        return RESOURCES[plural], entry
-        return None
+        key = self._by_uid.get(uid)
+        if key is None:
+            return None
+        plural, ns, name = key
+        entry = self._data[plural].get(ns, {}).get(name)
+        return (RESOURCES[plural], entry) if entry is not None else None
 
     def _maybe_finish_foreground(self: Registry, owner_uid: str) -> None:
         if not owner_uid:

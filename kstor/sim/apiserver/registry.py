@@ -70,7 +70,8 @@ class Registry(LifecycleMixin):
         self._compacted: dict[str, int] = dict.fromkeys(RESOURCES, 0)
         self._watchers: dict[str, list[tuple[str | None, Watch]]] = {p: [] for p in RESOURCES}
         self._snapshots: OrderedDict[str, tuple[int, list[Entry]]] = OrderedDict()
-        self._dependents: dict[str, set[tuple[str, str, str]]] = {}
+        self._dependents: dict[str, set[tuple[str, str, str]]] = {}  # owner uid -> dependents' keys
+        self._by_uid: dict[str, tuple[str, str, str]] = {}  # uid -> (plural, namespace, name)
         for name in DEFAULT_NAMESPACES:
             self.create("namespaces", {"metadata": {"name": name}})
 
@@ -532,6 +533,7 @@ class Registry(LifecycleMixin):
             self._data[plural].clear()
             self._history[plural].clear()
         self._dependents.clear()
+        self._by_uid.clear()
         self.load(state.get("objects") or [])
         self.resource_version = max(self.resource_version, int(state.get("resourceVersion") or 0))
         for plural in RESOURCES:
@@ -653,6 +655,10 @@ class Registry(LifecycleMixin):
         meta = source.obj["metadata"]
         plural = _KIND_TO_PLURAL[(source.obj["apiVersion"], source.obj["kind"])]
         key = (plural, meta.get("namespace", ""), meta["name"])
+        if new is not None:
+            self._by_uid[meta["uid"]] = key
+        else:
+            self._by_uid.pop(meta.get("uid", ""), None)
         old_refs, new_refs = refs(old), refs(new)
         for uid in old_refs - new_refs:
             deps = self._dependents.get(uid)
