@@ -307,7 +307,8 @@ class AttachDetachController(QueueLoop):
             return None
         error = (status.get("attachError") or {}).get("message")
         started = self.attach_started.setdefault((node_name, pv_name), self.clock.elapsed())
-        if not error and self.clock.elapsed() - started >= ATTACH_TIMEOUT:
+        timeout = pu.sim_timeout(self.clock, ATTACH_TIMEOUT, real_floor=2.0)
+        if not error and self.clock.elapsed() - started >= timeout:
             error = (
                 f"timed out waiting for external-attacher of {info.driver} CSI driver "
                 f"to attach volume {info.handle}"
@@ -323,7 +324,7 @@ class AttachDetachController(QueueLoop):
                         "FailedAttachVolume",
                         f'AttachVolume.Attach failed for volume "{pv_name}" : {error}',
                     )
-        return max(1.0, ATTACH_TIMEOUT - (self.clock.elapsed() - started))
+        return max(1.0, timeout - (self.clock.elapsed() - started))
 
     def _create_attachment(self, node_name: str, info: VolumeInfo) -> float | None:
         va = {

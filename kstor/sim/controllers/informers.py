@@ -343,7 +343,8 @@ class QueueLoop(Controller):
                             self.queue.add_after(RESYNC, interval)
                         continue
                     await self._sync_one(key)
-                await asyncio.sleep(0)  # let watches deliver between batches
+                    # Yield after every key: one loop's big batch must not starve the others.
+                    await asyncio.sleep(0)
 
     async def _sync_one(self, key: Hashable) -> None:
         try:

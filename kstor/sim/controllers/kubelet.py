@@ -126,7 +126,7 @@ class Kubelet(QueueLoop):
                 while True:
                     for key in await self.queue.get_batch():
                         await self._sync_one(key)
-                    await asyncio.sleep(0)
+                        await asyncio.sleep(0)
             finally:
                 if route.routes.get(self.node_name) == self.on_event:
                     del route.routes[self.node_name]
@@ -239,8 +239,9 @@ class Kubelet(QueueLoop):
         self._update_in_use()
         if unmounted:
             waited = now - state.first_seen
-            if waited >= MOUNT_TIMEOUT and (
-                state.timeout_reported_at is None or now - state.timeout_reported_at >= MOUNT_TIMEOUT
+            timeout = pu.sim_timeout(self.clock, MOUNT_TIMEOUT, real_floor=2.0)
+            if waited >= timeout and (
+                state.timeout_reported_at is None or now - state.timeout_reported_at >= timeout
             ):
                 state.timeout_reported_at = now
                 self.recorder.warning(
@@ -251,7 +252,7 @@ class Kubelet(QueueLoop):
                     f"unattached volumes=[{' '.join(sorted(unattached))}]: "
                     "timed out waiting for the condition",
                 )
-            delays.append(max(1.0, MOUNT_TIMEOUT - waited % MOUNT_TIMEOUT))
+            delays.append(max(1.0, timeout - waited % timeout))
         else:
             self._start_containers(pod, state)
         nfs_degraded = not nfs_up and any(v.plugin == "nfs" for v in volumes)

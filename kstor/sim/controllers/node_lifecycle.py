@@ -40,7 +40,8 @@ def heartbeat_interval(cluster: SimCluster) -> float:
 
 
 def grace_period(cluster: SimCluster) -> float:
-    return max(BASE_GRACE, 4 * heartbeat_interval(cluster))
+    grace = max(BASE_GRACE, 4 * heartbeat_interval(cluster))
+    return pu.sim_timeout(cluster.clock, grace, real_floor=2.0)
 
 
 class NodeLifecycleController(QueueLoop):

@@ -19,6 +19,16 @@ TAINT_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
 DEFAULT_TOLERATION_SECONDS = 300
 
 
+def sim_timeout(clock: Any, sim_seconds: float, *, real_floor: float) -> float:
+    """A Kubernetes timeout in sim seconds, never shorter than `real_floor` real seconds.
+
+    At a high clock speed on a busy machine, a 10-minute timeout is well under a real second: the
+    loops that should meet it may simply not have run yet. The floor keeps those timeouts honest
+    (it only matters at speeds where nobody watches the exact timing).
+    """
+    return max(sim_seconds, real_floor * float(getattr(clock, "speed", 1.0)))
+
+
 def name_of(obj: Obj) -> str:
     return obj.get("metadata", {}).get("name", "")
 

@@ -403,7 +403,7 @@ class Scheduler(QueueLoop):
         await self._wait_bound(plan)
 
     async def _wait_bound(self, plan: VolumePlan) -> None:
-        deadline = self.clock.elapsed() + BIND_TIMEOUT
+        deadline = self.clock.elapsed() + pu.sim_timeout(self.clock, BIND_TIMEOUT, real_floor=30.0)
         provisioning = {pu.name_of(c) for c in plan.provision}
         while True:
             pending = []
