@@ -17,9 +17,10 @@ class Cast:
     events: list[tuple[float, str]] = field(default_factory=list)
 
     def output(self, at: float, data: str) -> None:
+        at = round(at, 6)  # times are sums of script intervals: keep float noise out of the file
         if self.events and at < self.events[-1][0]:
             raise ValueError(f"asciicast time went backwards: {at} < {self.events[-1][0]}")
-        self.events.append((round(at, 6), data))
+        self.events.append((at, data))
 
     def header(self) -> dict[str, Any]:
         header: dict[str, Any] = {"version": 2, "width": self.width, "height": self.height}

@@ -8,6 +8,7 @@ script gives the same frames, byte for byte, apart from the header's timestamp.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -83,11 +84,16 @@ class _Session:
         self.at = 0.0
         self.caption = ""
         self._last_frame = ""
+        self._shown_at = 0.0
 
     async def frame(self) -> None:
         await self.stage.settle()
         self._show_caption()
         await self.pilot.pause()
+        if self.live:  # pace a live run like the recording would replay
+            await asyncio.sleep(max(0.0, self.at - self._shown_at))
+            self._shown_at = self.at
+            return
         frame = ansi_frame(self.stage.app)
         if frame != self._last_frame:
             self.cast.output(self.at, frame)
@@ -124,9 +130,9 @@ class _Session:
             self.caption = step.caption
             await self.frame()
             shot = f"{self.script.name}-{len(self.recording.svgs) + 1:02d}.svg"
-            self.recording.svgs.append(
-                (shot, svg_frame(self.stage.app, title=f"{self.script.title} — {number}"))
-            )
+            if not self.live:
+                svg = svg_frame(self.stage.app, title=f"{self.script.title} — {number}")
+                self.recording.svgs.append((shot, svg))
             self.recording.captions.append(step.caption)
             self.at += step.hold
         elif step.kind == "press":
@@ -171,3 +177,22 @@ async def record(script: DemoScript, stage_factory: StageFactory) -> Recording:
     async with stage_factory(script) as stage:
         async with stage.app.run_test(size=script.size) as pilot:
             return await _Session(script, stage, pilot, live=False).run()
+
+
+async def play(script: DemoScript, stage_factory: StageFactory) -> None:
+    """Run `script` live in this terminal, paced like its recording."""
+    failure: list[BaseException] = []
+
+    async def autopilot(pilot: Pilot) -> None:
+        try:
+            await _Session(script, stage, pilot, live=True).run()
+            await asyncio.sleep(2.0)
+        except BaseException as exc:  # reported after the app has restored the terminal
+            failure.append(exc)
+        finally:
+            stage.app.exit()
+
+    async with stage_factory(script) as stage:
+        await stage.app.run_async(auto_pilot=autopilot)
+    if failure:
+        raise failure[0]

@@ -40,7 +40,7 @@ class Step:
     caption: str = ""
     hold: float = 2.0
     keys: tuple[str, ...] = ()
-    until: str = ""
+    until: Any = ""
     timeout: float = 60.0
     seconds: float = 0.0
     action: dict[str, Any] = field(default_factory=dict)
@@ -119,7 +119,10 @@ def _step(path: Path, node: yaml.Node) -> Step:
             if key not in {"until", "timeout"}:
                 raise _fail(path, spec[key], f"wait: unknown field {key!r}")
         timeout = _scalar(path, spec["timeout"], "timeout", float) if "timeout" in spec else 60.0
-        return Step(kind, line, until=_scalar(path, spec["until"], "until", str), timeout=timeout)
+        until = yaml.safe_load(yaml.serialize(spec["until"]))
+        if not isinstance(until, str | dict) or not until:
+            raise _fail(path, spec["until"], "until must be a probe: a name or {name: arguments}")
+        return Step(kind, line, until=until, timeout=timeout)
     if "action" not in spec:
         raise _fail(path, value, "chaos needs `action: <name>`")
     action = yaml.safe_load(yaml.serialize(value))

@@ -11,6 +11,7 @@ from kstor.sim.apiserver.registry import Registry
 from kstor.sim.clock import Clock
 from kstor.sim.controllers import build_controllers
 from kstor.sim.controllers.base import ControllerManager
+from kstor.sim.ids import IdSource
 
 
 class SimCluster:
@@ -21,9 +22,13 @@ class SimCluster:
         manual_clock: bool = False,
         clock: Clock | None = None,
         registry: Registry | None = None,
+        seed: str | int | None = None,
     ) -> None:
         self.clock = clock or Clock(speed, manual=manual_clock)
+        # seed: every uid, generated name and jitter repeats from run to run (recorded demos)
+        self.ids = IdSource(seed)
         self.registry = registry or Registry(self.clock)
+        self.registry.ids = self.ids
         self.controllers = ControllerManager()
         # Shared, mutable facts of the simulated world that are not API objects
         # (e.g. whether the NFS exports answer). Loops keep their own state on themselves.
