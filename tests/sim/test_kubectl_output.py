@@ -447,6 +447,16 @@ def test_status_errors_print_like_a_real_server(k: Kubectl) -> None:
         '* spec.capacity: Unsupported value: core.ResourceList(nil): supported values: "storage"',
         "* spec: Required value: must specify a volume type",
     ]
+    typo = (
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: typo, namespace: default}\n"
+        "spec: {storageClasName: manual, accessModes: [ReadWriteOnce],\n"
+        "       resources: {requests: {storage: 1Gi}}}\n"
+    )
+    assert k.fails("create", "-f", "-", stdin=typo) == (
+        'Error from server (BadRequest): error when creating "STDIN": PersistentVolumeClaim in version "v1" '
+        "cannot be handled as a PersistentVolumeClaim: strict decoding error: "
+        'unknown field "spec.storageClasName"'
+    )
     one = k.fails("create", "-f", "-", stdin="apiVersion: v1\nkind: Namespace\nmetadata: {name: Team_A}\n")
     assert one.startswith(
         'The Namespace "Team_A" is invalid: metadata.name: Invalid value: "Team_A": a lowercase RFC'

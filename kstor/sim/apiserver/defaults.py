@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kstor.sim.apiserver.fields import prune_unknown_fields
+
 Obj = dict[str, Any]
 
 _NOT_READY = "node.kubernetes.io/not-ready"
@@ -20,8 +22,11 @@ _DEFAULT_TOLERATION_SECONDS = 300
 
 def apply_defaults(plural: str, obj: Obj) -> None:
     """Fill in `obj` (a dict as decoded from JSON) the way the API server defaults `plural`."""
+    if not isinstance(obj, dict):
+        return
+    prune_unknown_fields(plural, obj)  # decoding into Go structs drops them before any defaulting
     handler = _HANDLERS.get(plural)
-    if handler is not None and isinstance(obj, dict):
+    if handler is not None:
         handler(obj)
 
 
