@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kstor.sim.apiserver import errors, render
+from kstor.sim.apiserver import errors, fields, render
 from kstor.sim.apiserver.errors import ApiError
 from kstor.sim.apiserver.patch import apply_patch
 from kstor.sim.apiserver.resources import RESOURCES, Resource, group_versions
@@ -114,6 +114,15 @@ def _int_param(query: dict[str, str], key: str) -> int | None:
         return int(value)  # type: ignore[arg-type]
     except ValueError:
         raise errors.bad_request(f"invalid {key}: {value!r}") from None
+
+
+def _check_fields(res: Resource, body: dict[str, Any], query: dict[str, str]) -> None:
+    """`?fieldValidation=Strict` (kubectl sends it): unknown fields fail like the strict decoder."""
+    if query.get("fieldValidation") != "Strict":
+        return
+    unknown = fields.unknown_fields(res.plural, body)
+    if unknown:
+        raise errors.bad_request(fields.strict_decoding_message(res.kind, res.version, unknown))
 
 
 async def _body(request: web.Request) -> Any:
@@ -258,6 +267,7 @@ class ResourceHandler:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         self._check_kind(target.res, body)
+        _check_fields(target.res, body, query)
         created = self.registry.create(
             target.res.plural, body, target.namespace, dry_run=query.get("dryRun") == "All"
         )
@@ -270,6 +280,8 @@ class ResourceHandler:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         self._check_kind(target.res, body)
+        if target.sub is None:
+            _check_fields(target.res, body, query)
         self._check_name(target, body)
         updated = self.registry.update(
             target.res.plural,
