@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 LEASE_NAMESPACE = "kube-node-lease"
 BASE_HEARTBEAT = 10.0
 BASE_GRACE = 40.0
-MAX_CLUSTER_RENEWALS_PER_REAL_SECOND = 500.0
+MAX_CLUSTER_RENEWALS_PER_REAL_SECOND = 100.0
 UNKNOWN_MESSAGE = "Kubelet stopped posting node status."
 PRESSURE_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure")
 
@@ -33,7 +33,7 @@ def heartbeat_interval(cluster: SimCluster) -> float:
     """Sim seconds between Lease renewals: 10 s, stretched on big, fast clusters.
 
     1,000 nodes at speed 1000 renewing every 10 sim seconds would be 100,000 writes per real second;
-    the interval grows so the whole cluster stays under ~500 renewals per real second.
+    the interval grows so the whole cluster stays under ~100 renewals per real second.
     """
     nodes = max(1, len(shared_informers(cluster).informer("nodes").store))
     return max(BASE_HEARTBEAT, cluster.clock.speed * nodes / MAX_CLUSTER_RENEWALS_PER_REAL_SECOND)
