@@ -461,3 +461,30 @@ def test_status_errors_print_like_a_real_server(k: Kubectl) -> None:
     assert one.startswith(
         'The Namespace "Team_A" is invalid: metadata.name: Invalid value: "Team_A": a lowercase RFC'
     )
+
+
+def test_seed_scenario_as_kubectl_shows_it() -> None:
+    with SimServerThread(scenario="seed", speed=100) as sim, tempfile.TemporaryDirectory() as cache:
+        k = Kubectl(sim, Path(cache))
+
+        def claims() -> dict[str, dict[str, str]]:
+            rows = {row["NAME"]: row for row in k.table("pvc")}
+            return rows if rows and all(r["STATUS"] == "Bound" for r in rows.values()) else {}
+
+        rows = wait_for(claims, timeout=40, message="seed claims never all bound")
+        # The beta annotation names the class when spec.storageClassName is absent.
+        assert rows["test-nfs-pvc2"]["STORAGECLASS"] == "nfs-client-storageclass"
+        assert (rows["manual-pvc"]["VOLUME"], rows["manual-pvc"]["STORAGECLASS"]) == ("manual-pv", "manual")
+        claim = json.loads(k.ok("get", "pvc", "test-nfs-pvc2", "-o", "json"))
+        volume = {row["NAME"]: row for row in k.table("pv")}[f"pvc-{claim['metadata']['uid']}"]
+        assert [volume[c] for c in ("CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM")] == [
+            "1Mi",
+            "RWX",
+            "Delete",
+            "Bound",
+            "default/test-nfs-pvc2",
+        ]
+        classes = [row["NAME"] for row in k.table("storageclasses")]
+        assert classes == ["csi-hostpath-sc", "nfs-client", "nfs-client-storageclass"]
+        nodes = {row["NAME"]: row["ROLES"] for row in k.table("nodes")}
+        assert nodes["control-plane"] == "control-plane"
