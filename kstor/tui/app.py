@@ -7,6 +7,7 @@ one repaint per frame the feed emits (the feed coalesces to ≤ 20 Hz).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on
@@ -30,7 +31,8 @@ TITLES = {"nodes": "1 Nodes", "binding": "2 Binding", "attachments": "3 Attachme
 
 
 class KstorApp(App[None]):
-    CSS_PATH = "kstor.tcss"
+    # Absolute, so subclasses defined elsewhere (demos, benchmarks) find it too.
+    CSS_PATH = Path(__file__).with_name("kstor.tcss")
     TITLE = "kstor"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_screen('nodes')", "Nodes", show=False),

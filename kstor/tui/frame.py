@@ -7,6 +7,7 @@ screen shows changed, and the Nodes screen reuses per-node rows (see views/nodes
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,11 +29,12 @@ from kstor.model.types import (
 )
 from kstor.tui.rows import Row
 from kstor.tui.views.attachments import node_volume_rows, va_rows
-from kstor.tui.views.binding import chain_rows, storage_class_rows
-from kstor.tui.views.events import event_rows, events_by_uid, sorted_events
+from kstor.tui.views.binding import ChainView, storage_class_rows
+from kstor.tui.views.events import event_rows, event_time, events_by_uid, is_storage_event
 from kstor.tui.views.nodes import NodesView, healthy_use
 
 SCREENS = ("nodes", "binding", "attachments", "events")
+MAX_EVENTS = 2000  # newest events kept for the Events screen and the detail pane
 SCREEN_KINDS: dict[str, frozenset[str]] = {
     "nodes": frozenset(KINDS),
     "binding": frozenset({PV, PVC, STORAGE_CLASS, EVENT}),
@@ -101,6 +103,14 @@ class FrameBuilder:
         self._events: Mapping[str, list[dict[str, Any]]] = {}
         self._findings: tuple[Finding, ...] = ()
         self._findings_gen = -1
+        self._chain = ChainView()
+        self._pending_sig: frozenset[tuple[Any, int]] | None = None
+        self._unhealthy: dict[tuple[str, str], tuple[Any, int]] = {}
+        self._unhealthy_of: Any = None
+        self._unhealthy_total = 0
+        self._claims_of: Any = None
+        self._namespaces: tuple[str, ...] = ()
+        self._newest_events: list[dict[str, Any]] = []
 
     def build(
         self,
@@ -115,13 +125,26 @@ class FrameBuilder:
     ) -> Frame:
         """`changed`: kinds touched since the last build (None = everything)."""
         kinds = set(KINDS if changed is None else changed)
-        for kind in kinds:
+        for kind in kinds - {EVENT}:
             self._objects[kind] = {object_key(kind, o): o for o in source.objects(kind)}
         if EVENT in kinds:
-            self._events = events_by_uid(self._objects.get(EVENT, {}).values())
+            # Only the newest events are shown and indexed: a busy cluster keeps tens of thousands.
+            self._newest_events = heapq.nlargest(MAX_EVENTS, source.objects(EVENT), key=event_time)
+            self._events = events_by_uid(self._newest_events)
+        if topology is None or topology.claims is not self._claims_of:
+            pending_sig = pending_signature(topology)
+            self._claims_of = topology.claims if topology is not None else None
+        else:
+            pending_sig = self._pending_sig
+        if kinds & {POD, PVC}:
+            self._namespaces = namespaces(self._objects)
         for screen in SCREENS:
-            if screen not in self._screens or kinds & SCREEN_KINDS[screen]:
+            touched = kinds & SCREEN_KINDS[screen]
+            if screen == "binding" and touched == {EVENT} and pending_sig == self._pending_sig:
+                continue  # events only change the binding screen through a claim's Pending reason
+            if screen not in self._screens or touched:
                 self._screens[screen] = self._screen(screen, topology)
+        self._pending_sig = pending_sig
         if topology is not None and topology.generation != self._findings_gen:
             self._findings = topology.findings(now=now)
             self._findings_gen = topology.generation
@@ -137,9 +160,9 @@ class FrameBuilder:
             events=self._events,
             findings=self._findings,
             event_rate=event_rate,
-            unhealthy=count_unhealthy(topology),
+            unhealthy=self._count_unhealthy(topology),
             banner=banner,
-            namespaces=namespaces(self._objects),
+            namespaces=self._namespaces,
         )
 
     def _screen(self, screen: str, topology: Topology | None) -> list[Row]:
@@ -157,7 +180,7 @@ class FrameBuilder:
         if screen == "binding":
             return [
                 *storage_class_rows(objs.get(STORAGE_CLASS, {}).values()),
-                *chain_rows(
+                *self._chain.rows(
                     objs.get(PVC, {}).values(),
                     objs.get(PV, {}).values(),
                     why=lambda pvc: why_pending(topology, pvc),
@@ -168,7 +191,27 @@ class FrameBuilder:
                 *va_rows(objs.get(VOLUME_ATTACHMENT, {}).values()),
                 *node_volume_rows(objs.get(NODE, {}).values()),
             ]
-        return event_rows(sorted_events(objs.get(EVENT, {}).values()))
+        return event_rows([e for e in self._newest_events if is_storage_event(e)])
+
+    def _count_unhealthy(self, topology: Topology | None) -> int:
+        """Volume uses not healthy, counted per pod row and reused while the row is the same object."""
+        if topology is None:
+            return 0
+        if topology.pods is self._unhealthy_of:
+            return self._unhealthy_total  # the model hands back the same mapping when no pod changed
+        cache: dict[tuple[str, str], tuple[Any, int]] = {}
+        total = 0
+        for key, pod in topology.pods.items():
+            hit = self._unhealthy.get(key)
+            n = (
+                hit[1]
+                if hit is not None and hit[0] is pod
+                else sum(1 for u in pod.volumes if not healthy_use(u))
+            )
+            cache[key] = (pod, n)
+            total += n
+        self._unhealthy, self._unhealthy_of, self._unhealthy_total = cache, topology.pods, total
+        return total
 
 
 def why_pending(topology: Topology | None, pvc: dict[str, Any]) -> str:
@@ -185,10 +228,11 @@ def why_pending(topology: Topology | None, pvc: dict[str, Any]) -> str:
     return " ".join(f"{reason}{b.message}{held}".split())
 
 
-def count_unhealthy(topology: Topology | None) -> int:
+def pending_signature(topology: Topology | None) -> frozenset[tuple[Any, int]] | None:
+    """Which claims are not Bound and with which binding state (identity): the Binding screen's WHY."""
     if topology is None:
-        return 0
-    return sum(1 for pod in topology.pods.values() for use in pod.volumes if not healthy_use(use))
+        return None
+    return frozenset((key, id(row.binding)) for key, row in topology.claims.items() if row.phase != "Bound")
 
 
 def namespaces(objects: Mapping[str, Mapping[Key, dict[str, Any]]]) -> tuple[str, ...]:

@@ -74,9 +74,18 @@ async def test_delete_statefulset_pod_from_the_dashboard_and_watch_it_recover(tm
                 timeout=15,
             )
             drill = app.screen
-            await wait_for(
-                pilot, lambda: "recovered in" in str(drill.query_one("#drill-verdict").content), timeout=60
-            )
+            try:
+                await wait_for(
+                    pilot,
+                    lambda: "recovered in" in str(drill.query_one("#drill-verdict").content),
+                    timeout=60,
+                )
+            except AssertionError:
+                watch = drill.watch
+                raise AssertionError(
+                    f"verdict {drill.query_one('#drill-verdict').content}; "
+                    f"timeline {watch.timeline[-8:]}; problems {watch.problems[:3]}"
+                ) from None
             timeline = str(drill.query_one("#drill-timeline").content)
             assert "deviation" in timeline and "recovered" in timeline
         assert (tmp_path / "journal.jsonl").exists()

@@ -280,10 +280,12 @@ def volume_row(pv: VolumeRow) -> Row:
 
 
 class NodesView:
-    """Builds the Nodes screen's rows, reusing the rows of nodes whose model row did not change."""
+    """Builds the Nodes screen's rows, reusing the rows of nodes (and unplaced objects) whose model row
+    did not change."""
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[NodeRow, list[Row]]] = {}
+        self._unplaced: dict[int, tuple[object, list[Row]]] = {}
 
     def rows(
         self,
@@ -301,24 +303,38 @@ class NodesView:
             cache[node.name] = (node, section)
             out.extend(section)
         self._cache = cache
-        out.extend(unplaced_rows(pending_pods=pending_pods, claims=claims, volumes=volumes))
+        body: list[Row] = []
+        unplaced: dict[int, tuple[object, list[Row]]] = {}
+        for item in (*pending_pods, *claims, *volumes):
+            hit_rows = self._unplaced.get(id(item))
+            if hit_rows is not None and hit_rows[0] is item:
+                rows = hit_rows[1]
+            elif isinstance(item, PodRow):
+                rows = pod_rows(item, group=UNPLACED)
+            elif isinstance(item, ClaimRow):
+                rows = [claim_row(item)]
+            else:
+                rows = [volume_row(item)]
+            unplaced[id(item)] = (item, rows)
+            body.extend(rows)
+        self._unplaced = unplaced
+        out.append(unplaced_header(len(body)))
+        out.extend(body)
         return out
+
+
+def unplaced_header(count: int) -> Row:
+    return section_row(
+        "unplaced",
+        f"On no node ({count} rows: unscheduled pods, claims and volumes no node uses)",
+        group=UNPLACED,
+    )
 
 
 def unplaced_rows(
     *, pending_pods: Iterable[PodRow], claims: Iterable[ClaimRow], volumes: Iterable[VolumeRow]
 ) -> list[Row]:
-    body: list[Row] = []
-    for pod in pending_pods:
-        body.extend(pod_rows(pod, group=UNPLACED))
-    body.extend(claim_row(c) for c in claims)
-    body.extend(volume_row(v) for v in volumes)
-    header = section_row(
-        "unplaced",
-        f"On no node ({len(body)} rows: unscheduled pods, claims and volumes no node uses)",
-        group=UNPLACED,
-    )
-    return [header, *body]
+    return NodesView().rows((), pending_pods=pending_pods, claims=claims, volumes=volumes)
 
 
 def healthy_use(use: VolumeUse) -> bool:
