@@ -7,7 +7,6 @@ existing Event by bumping `count` and `lastTimestamp`; `kubectl describe` prints
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ class EventRecorder:
                 existing["count"] = int(existing.get("count", 1)) + 1
                 existing["lastTimestamp"] = now
                 return self.registry.update("events", existing, namespace)
-        name = f"{ref['name']}.{secrets.token_hex(8)}"
+        name = f"{ref['name']}.{self.registry.ids.hex(8)}"
         source: dict[str, str] = {"component": self.component}
         if self.host:
             source["host"] = self.host

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kstor.errors import KstorError
+from kstor.sim.apiserver.resources import RESOURCES
 
 if TYPE_CHECKING:
     from kstor.sim.cluster import SimCluster
@@ -289,7 +290,7 @@ class Builder:
                 {"name": d, "nodeID": node, "topologyKeys": [k] if k else None, "allocatable": {"count": 100}}
                 for d, k in drivers
             ]
-            owner = {"apiVersion": "v1", "kind": "Node", "name": node, "uid": item.obj["metadata"]["uid"]}
+            owner = {"apiVersion": "v1", "kind": "Node", "name": node}  # uid filled in at load
             csinode = {"metadata": {"name": node, "ownerReferences": [owner]}, "spec": {"drivers": entries}}
             self.items.append(Item("csinodes", csinode, item.line))
 
@@ -390,7 +391,6 @@ def node_object(
     return {
         "metadata": {
             "name": name,
-            "uid": str(uuid.uuid4()),
             "labels": node_labels,
             "annotations": {
                 "volumes.kubernetes.io/controller-managed-attach-detach": "true",
@@ -406,9 +406,9 @@ def node_object(
             "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
             "nodeInfo": {
-                "machineID": uuid.uuid4().hex,
-                "systemUUID": str(uuid.uuid4()),
-                "bootID": str(uuid.uuid4()),
+                "machineID": uuid.uuid5(uuid.NAMESPACE_DNS, f"machine.{name}").hex,
+                "systemUUID": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"system.{name}")),
+                "bootID": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"boot.{name}")),
                 "kernelVersion": "6.8.0-48-generic",
                 "osImage": "Debian GNU/Linux 12 (bookworm)",
                 "containerRuntimeVersion": "containerd://1.7.24",
@@ -498,6 +498,7 @@ def load_scenario(cluster: SimCluster, name_or_path: str | Path) -> Scenario:
             continue
         namespace = item.obj.get("metadata", {}).get("namespace")
         try:
+            _link_owners(registry, item.obj, namespace)
             registry.create(item.plural, item.obj, namespace)
         except Exception as exc:
             code = getattr(exc, "code", None)
@@ -510,3 +511,12 @@ def load_scenario(cluster: SimCluster, name_or_path: str | Path) -> Scenario:
 
 
 KINDS_BY_PLURAL = {plural: kind for kind, (_, plural) in KINDS.items()}
+
+
+def _link_owners(registry: Any, obj: Obj, namespace: str | None) -> None:
+    """The API server hands out uids at create: point owner references at the owners' real uids."""
+    for owner in obj.get("metadata", {}).get("ownerReferences") or []:
+        if not owner.get("uid"):
+            plural = KINDS[owner["kind"]][1]
+            scope = namespace if RESOURCES[plural].namespaced else None
+            owner["uid"] = registry.get(plural, owner["name"], scope)["metadata"]["uid"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import importlib
 import json
-import secrets
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +23,7 @@ from kstor.sim.apiserver.selectors import combine, field_matcher, label_matcher
 from kstor.sim.apiserver.watch import Entry, Watch, WatchEvent, dumps
 from kstor.sim.clock import Clock
 
+from kstor.sim.ids import IdSource
 
 def _optional_hook(module: str) -> Any:
     """H2's defaulting/validation modules; the registry works without them (before they exist)."""
@@ -64,6 +63,8 @@ class Registry(LifecycleMixin):
     def __init__(self, clock: Clock, *, history_size: int = 20_000) -> None:
         self.clock = clock
         self.history_size = history_size
+        # uids, generated names: SimCluster replaces this with its own (seedable) source
+        self.ids = IdSource()
         self.resource_version = 0
         self._data: dict[str, dict[str, dict[str, Entry]]] = {p: {} for p in RESOURCES}
         self._history: dict[str, deque[WatchEvent]] = {p: deque() for p in RESOURCES}
@@ -146,7 +147,7 @@ class Registry(LifecycleMixin):
                 self._snapshots.pop(snapshot_id, None)
             return entries[offset:], meta
         if not snapshot_id:
-            snapshot_id = secrets.token_hex(8)
+            snapshot_id = self.ids.hex(8)
             self._snapshots[snapshot_id] = (rv, entries)
             while len(self._snapshots) > _SNAPSHOTS_KEPT:
                 self._snapshots.popitem(last=False)
@@ -177,7 +178,7 @@ class Registry(LifecycleMixin):
         obj = {"apiVersion": res.api_version, "kind": res.kind, **obj}
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
+            meta["name"] = meta["generateName"] + self.ids.suffix(5)
         name = meta.get("name") or ""
         if not name:
             raise errors.invalid(
@@ -198,7 +199,7 @@ class Registry(LifecycleMixin):
             raise errors.already_exists(res.group_resource, name)
         for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
             meta.pop(key, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = self.ids.uid()
         meta["creationTimestamp"] = self.clock.timestamp()
         if plural in GENERATION_KINDS:
             meta["generation"] = 1
@@ -504,7 +505,7 @@ class Registry(LifecycleMixin):
             if res.namespaced:
                 meta["namespace"] = ns
             if "uid" not in meta:
-                meta["uid"] = str(uuid.uuid4())
+                meta["uid"] = self.ids.uid()
             if "creationTimestamp" not in meta:
                 meta["creationTimestamp"] = now
             rv = int(meta.get("resourceVersion") or 0)

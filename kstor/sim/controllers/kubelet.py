@@ -16,7 +16,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import random
 import weakref
 import zlib
 from collections.abc import Callable, Hashable
@@ -150,7 +149,7 @@ class Kubelet(QueueLoop):
         if key == HEARTBEAT:
             self._heartbeat()
             interval = heartbeat_interval(self.cluster)
-            return interval * (0.9 + 0.2 * random.random())
+            return interval * (0.9 + 0.2 * self.cluster.ids.random())
         if key == NFS_CHECK:
             up = bool(self.cluster.world.get("nfs_up", True))
             if up != self.nfs_seen:

@@ -7,8 +7,6 @@ drills run on both. Volumes live on one node: the PV's `nodeAffinity.required` p
 
 from __future__ import annotations
 
-import random
-import uuid
 from typing import TYPE_CHECKING
 
 from kstor.sim.controllers import podutil as pu
@@ -39,7 +37,7 @@ class CSIProvisioner(ExternalProvisioner):
         super().setup()
         # csiProvisionerIdentity: "<start ms>-<rand>-<driver>", new for every start of the sidecar
         started_ms = int(self.clock.now().timestamp() * 1000)
-        self.identity = f"{started_ms}-{random.randint(0, 9999)}-{DRIVER}"
+        self.identity = f"{started_ms}-{int(self.cluster.ids.random() * 10000)}-{DRIVER}"
 
     def _topology_value(self, node: Obj | None) -> str:
         if node is not None:
@@ -68,7 +66,7 @@ class CSIProvisioner(ExternalProvisioner):
         pv_spec: Obj = {
             "accessModes": list(spec.get("accessModes") or []),
             "capacity": {"storage": quantity_request(claim)},
-            "csi": {"driver": DRIVER, "volumeHandle": str(uuid.uuid4()), "volumeAttributes": attributes},
+            "csi": {"driver": DRIVER, "volumeHandle": self.cluster.ids.uid(), "volumeAttributes": attributes},
             "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy") or "Delete",
             "nodeAffinity": {
                 "required": {

@@ -12,7 +12,6 @@ back-off and given up after `failed_threshold` tries until the next resync, like
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +107,7 @@ class ExternalProvisioner(QueueLoop):
         host = pu.name_of(pod)
         if self._host != host:  # a new pod is a new process with a new identity
             self._host = host
-            component = f"{self.provisioner_name()}_{host}_{uuid.uuid4()}"
+            component = f"{self.provisioner_name()}_{host}_{self.cluster.ids.uid()}"
             self.recorder = EventRecorder(self.registry, component)
         return self.recorder
 
