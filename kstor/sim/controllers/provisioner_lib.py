@@ -85,11 +85,16 @@ class ExternalProvisioner(QueueLoop):
 
     def container_env(self) -> dict[str, str]:
         dep = self.deployment() or {}
+        version = dep.get("metadata", {}).get("resourceVersion")
+        cached = getattr(self, "_env_cache", None)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         env: dict[str, str] = {}
         for container in dep.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []:
             for item in container.get("env") or []:
                 if "value" in item:
                     env[item.get("name", "")] = str(item["value"])
+        self._env_cache = (version, env)
         return env
 
     def active_pod(self) -> Obj | None:
