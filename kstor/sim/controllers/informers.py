@@ -60,6 +60,9 @@ class Informer:
         keys = self._indexes[index].get(value, ())
         return [self.store[k] for k in keys if k in self.store]
 
+    def count(self, index: str, value: Hashable) -> int:
+        return len(self._indexes[index].get(value, ()))
+
     def index_values(self, index: str) -> list[Hashable]:
         return list(self._indexes[index])
 
