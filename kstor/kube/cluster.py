@@ -59,7 +59,6 @@ class Cluster:
                 ))
         self._tasks: list[asyncio.Task] = []
         self._tune_gc = tune_gc  # see gctune: fewer GC passes over the store's millions of dicts
-        self._frozen = False
         self._health_event = asyncio.Event()
 
     @classmethod
@@ -123,9 +122,6 @@ class Cluster:
 
     def _health_changed(self, inf: Informer) -> None:
         self._health_event.set()
-        if self._tune_gc and not self._frozen and all(i.health.synced_once for i in self.informers):
-            self._frozen = True
-            gctune.freeze_long_lived()
         for listener in list(self._health_listeners):
             listener(inf.kind.kind, inf.health)
 

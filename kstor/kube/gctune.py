@@ -1,11 +1,12 @@
-"""Garbage-collector settings for a process that holds a large, long-lived heap of JSON dicts.
+"""Garbage-collector setting for a process that holds a large, long-lived heap of JSON dicts.
 
-A store of 50k objects is millions of dicts and lists. With CPython's default thresholds every
-young collection re-scans fresh survivors and full collections walk the whole store, which tripled
-the cost of ingesting watch events in bench_kube. The store's objects are acyclic and freed by
-reference counting, so kstor (an application, not a library) makes two process-wide changes:
-fewer young collections, and one `gc.freeze()` once the initial lists are in, which moves the synced
-objects out of the collector's sight (they are still freed normally when replaced or deleted).
+A store of 50k objects is millions of dicts and lists. With CPython's default young threshold (700)
+the collector runs every few hundred allocations while a list page or a burst of watch events is
+decoded, and every run re-scans the fresh survivors; in bench_kube that was most of the cost of
+ingesting watch events. kstor raises the threshold process-wide (fewer, larger young collections).
+
+`gc.freeze()` after the initial sync was tried and dropped: the TUI shares the process, and objects
+frozen then (widgets, screens) would never be collected once they later became cyclic garbage.
 """
 
 from __future__ import annotations
@@ -25,9 +26,3 @@ def tune_for_large_heap() -> None:
     if gen0 and gen0 < YOUNG_THRESHOLD:
         gc.set_threshold(YOUNG_THRESHOLD, gen1, gen2)
     _tuned = True
-
-
-def freeze_long_lived() -> None:
-    """Exempt everything alive now from future collections. O(1): no collection first, so at worst
-    the cyclic garbage of this moment is kept (a one-off, small)."""
-    gc.freeze()

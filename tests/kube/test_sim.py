@@ -242,11 +242,17 @@ async def test_exec_plugin_over_https(sim: SimServerThread, tmp_path) -> None:
         assert cluster.health()["Node"].state == HealthState.SYNCED
 
 
-async def test_gc_is_tuned_once_everything_synced(sim: SimServerThread) -> None:
+async def test_gc_threshold_is_raised_for_large_stores(sim: SimServerThread) -> None:
     import gc
 
-    gc.unfreeze()
-    async with Cluster(await connect(sim.kubeconfig), kinds=("Node",), options=FAST) as cluster:
-        await cluster.wait_synced(10)
-        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= 20_000
-    gc.unfreeze()
+    from kstor.kube import gctune
+
+    saved = gc.get_threshold()
+    gc.set_threshold(700, *saved[1:])
+    gctune._tuned = False
+    try:
+        async with Cluster(await connect(sim.kubeconfig), kinds=("Node",), options=FAST) as cluster:
+            await cluster.wait_synced(10)
+            assert gc.get_threshold()[0] == gctune.YOUNG_THRESHOLD
+    finally:
+        gc.set_threshold(*saved)
