@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import itertools
 import json
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -22,8 +23,8 @@ from kstor.sim.apiserver.resources import DEFAULT_NAMESPACES, GENERATION_KINDS, 
 from kstor.sim.apiserver.selectors import combine, field_matcher, label_matcher
 from kstor.sim.apiserver.watch import Entry, Watch, WatchEvent, dumps
 from kstor.sim.clock import Clock
-
 from kstor.sim.ids import IdSource
+
 
 def _optional_hook(module: str) -> Any:
     """H2's defaulting/validation modules; the registry works without them (before they exist)."""
@@ -62,9 +63,9 @@ BETA_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
 class Registry(LifecycleMixin):
     def __init__(self, clock: Clock, *, history_size: int = 20_000) -> None:
         self.clock = clock
-        self.history_size = history_size
         # uids, generated names: SimCluster replaces this with its own (seedable) source
         self.ids = IdSource()
+        self.history_size = history_size
         self.resource_version = 0
         self._data: dict[str, dict[str, dict[str, Entry]]] = {p: {} for p in RESOURCES}
         self._history: dict[str, deque[WatchEvent]] = {p: deque() for p in RESOURCES}
@@ -456,9 +457,14 @@ class Registry(LifecycleMixin):
             watch.closed = True
             return watch
         else:
-            for event in self._history[plural]:
-                if event.rv > rv:
-                    watch.offer(event)
+            history = self._history[plural]
+            # history is in resourceVersion order: skip the part the client has seen
+            newer = 0
+            for event in reversed(history):
+                if event.rv <= rv:
+                    break
+                newer += 1
+            watch.replay(itertools.islice(history, len(history) - newer, None))
         self._watchers[plural].append((ns_filter, watch))
         return watch
 
