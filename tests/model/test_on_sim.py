@@ -162,3 +162,117 @@ async def test_nfs_outage_shows_mount_failed_then_heals() -> None:
         assert finding.message.startswith(f"node {db_node} is Unknown") or "NotReady" in finding.message
     finally:
         await cluster.stop()
+
+
+def rwo_app(cluster: SimCluster) -> None:
+    """A one-replica Deployment on an RWO claim bound to a static, attachable CSI volume that any node
+    can reach (no node affinity), so a replacement pod may land elsewhere while the old one holds it."""
+    cluster.registry.create(
+        "persistentvolumes",
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": "blk-pv"},
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "block",
+                "persistentVolumeReclaimPolicy": "Retain",
+                "csi": {"driver": "hostpath.csi.k8s.io", "volumeHandle": "blk-1", "fsType": "ext4"},
+            },
+        },
+    )
+    cluster.registry.create(
+        "persistentvolumeclaims",
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "blk", "namespace": "default"},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "block",
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+        "default",
+    )
+    cluster.registry.create(
+        "deployments",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "blk", "namespace": "default"},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "blk"}},
+                "template": {
+                    "metadata": {"labels": {"app": "blk"}},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "app",
+                                "image": "registry.k8s.io/pause:3.10",
+                                "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                            }
+                        ],
+                        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "blk"}}],
+                    },
+                },
+            },
+        },
+        "default",
+    )
+
+
+async def test_multi_attach_after_a_node_dies_then_force_delete_heals() -> None:
+    cluster = SimCluster(speed=500)
+    await cluster.start("seed")
+    try:
+        rwo_app(cluster)
+        mirror = Mirror(cluster)
+        await async_wait_for(
+            lambda: steady(mirror.sync()).ok and any(k[1].startswith("blk-") for k in mirror.topology.pods),
+            timeout=60,
+            message="never steady",
+            interval=0.05,
+        )
+        [old] = [row for key, row in mirror.topology.pods.items() if key[1].startswith("blk-")]
+        assert old.volumes[0].attach.phase is AttachPhase.ATTACHED
+        await cluster.controllers.stop(f"kubelet/{old.node}")
+        await async_wait_for(
+            lambda: mirror.sync().nodes[old.node].ready.value != "Ready",
+            timeout=60,
+            message="node never NotReady",
+            interval=0.05,
+        )
+        cluster.registry.delete("pods", old.ref.name, "default")  # stays Terminating: no kubelet to finish it
+
+        def multi_attach() -> Any:
+            t = mirror.sync()
+            return [
+                row
+                for key, row in t.pods.items()
+                if key[1].startswith("blk-")
+                and key[1] != old.ref.name
+                and row.volumes[0].attach.phase is AttachPhase.MULTI_ATTACH
+            ]
+
+        [new] = await async_wait_for(multi_attach, timeout=60, message="no Multi-Attach", interval=0.05)
+        attach = new.volumes[0].attach
+        assert (attach.other_nodes, attach.other_pods) == ((old.node,), (old.ref.name,))
+        kinds = [f.kind for f in mirror.topology.findings(now=cluster.clock.now())]
+        assert FindingKind.MULTI_ATTACH in kinds and FindingKind.NODE_UNHEALTHY_WITH_VOLUMES in kinds
+        assert not steady(mirror.topology).ok
+
+        cluster.registry.delete("pods", old.ref.name, "default", grace_period_seconds=0)
+
+        def healed() -> bool:  # the dead node's other pods stay stuck, so look at this one
+            use = mirror.sync().pods[("default", new.ref.name)].volumes[0]
+            return use.attach.phase is AttachPhase.ATTACHED and use.mount.phase is MountPhase.MOUNTED
+
+        await async_wait_for(healed, timeout=60, message="never attached on the new node", interval=0.05)
+        kinds = [f.kind for f in mirror.topology.findings(now=cluster.clock.now())]
+        assert FindingKind.MULTI_ATTACH not in kinds
+        assert mirror.topology.same_content(TopologyBuilder(mirror.source).build())
+    finally:
+        await cluster.stop()
