@@ -413,14 +413,18 @@ class Kubelet(QueueLoop):
         nfs_up = bool(self.cluster.world.get("nfs_up", True))
         stuck = False
         volumes = {v.name: v for v in self._volumes(pod)}
-        for name, mount in state.mounts.items():
-            if mount["state"] in ("mounted", "unmounting"):
-                info = volumes.get(name)
-                if info is not None and info.plugin == "nfs" and not nfs_up:
-                    mount["state"] = "unmounting"  # a hard NFS mount hangs until the server answers
-                    stuck = True
-                else:
-                    mount["state"] = "unmounted"
+        for name, mount in list(state.mounts.items()):
+            info = volumes.get(name)
+            if (
+                mount["state"] in ("mounted", "unmounting")
+                and info is not None
+                and info.plugin == "nfs"
+                and not nfs_up
+            ):
+                mount["state"] = "unmounting"  # a hard NFS mount hangs until the server answers
+                stuck = True
+            else:
+                del state.mounts[name]
         if stuck:
             self._write_mounts(pod, state)
             return 5.0
