@@ -173,6 +173,7 @@ class DrillRunner:
         from chaos.session import open_session
         from kstor.kube.cluster import Cluster
         from kstor.kube.connect import connect
+        from kstor.kube.informer import HealthState
 
         session = await open_session(self.kubeconfig, self.context, config=self.config)
         self.result.context = session.info.context
@@ -191,7 +192,9 @@ class DrillRunner:
         env = ActionEnv(api=session.api, clock=session.clock, sim=session.sim, say=self.on_status)
         live = _Live(session, env, cluster.store, observer)
         try:
-            await cluster.wait_synced(timeout=60)
+            # a kind RBAC forbids (often Events) leaves its probes blind but the drill can run
+            await cluster.wait_synced(timeout=60, allow=(HealthState.FORBIDDEN,))
+            self._warn_forbidden(cluster)
             if self.dry_run:
                 await self._dry_run(live)
                 return self.result
@@ -214,6 +217,11 @@ class DrillRunner:
             await cluster.close()
             await session.close()
         return self.result
+
+    def _warn_forbidden(self, cluster: Any) -> None:
+        for kind, health in cluster.health().items():
+            if str(health.state) == "forbidden":
+                self.on_status(f"warning: cannot watch {kind} (forbidden): probes on it see nothing")
 
     async def _drill(self, live: _Live) -> None:
         if self.confirm is not None and not self.confirm(self.plan_lines()):

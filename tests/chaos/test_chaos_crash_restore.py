@@ -247,3 +247,43 @@ def test_drill_on_an_existing_cluster_without_yes_or_terminal_is_refused(
     assert result.stderr.strip().endswith("no terminal to confirm on; pass --yes")
     assert result.stderr.count("\n") == 1
     assert not journal.exists() and replicas(small) == 1 and not cordoned(small)
+
+
+CORDON_DRILL = """\
+title: cordon and uncordon
+target: sim:small
+steady-state:
+  model: false
+  probes:
+    - pods-running: {namespace: default, selector: app=web, count: 3}
+method:
+  - action: cordon
+    name: cordon
+    target: worker-3
+  - pause: 5
+  - undo: cordon
+slos:
+  - time-to-recover: 60
+"""
+
+
+async def test_a_drill_runs_when_rbac_forbids_watching_events(small: SimServerThread, tmp_path: Path) -> None:
+    from chaos.drill.loader import parse_drill
+    from chaos.drill.runner import DrillRunner
+    from chaos.journal import Journal
+
+    statuses: list[str] = []
+    small.faults.deny("events")
+    try:
+        runner = DrillRunner(
+            parse_drill(CORDON_DRILL, "cordon.yaml"),
+            kubeconfig=str(small.kubeconfig),
+            journal=Journal(tmp_path / "journal.jsonl"),
+            on_status=statuses.append,
+        )
+        result = await runner.run()
+    finally:
+        small.faults.clear()
+    assert result.status == "passed", result.error
+    assert any("cannot watch Event (forbidden)" in s for s in statuses)
+    assert not sim_node_cordoned(small, "worker-3")
