@@ -15,6 +15,7 @@ import urllib3
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
+from kstor.sim.apiserver.resources import RESOURCES
 from kstor.sim.testing import SimServerThread, wait_for
 
 
@@ -437,3 +438,34 @@ def test_port_is_free_after_stop() -> None:
         port = server.call(server.api.bound_address)[1]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_dry_run_method_not_allowed_and_table_output(api: client.ApiClient, bare: SimServerThread) -> None:
+    v1 = core(api)
+    created = v1.create_persistent_volume(pv_body("pv-dry"), dry_run="All")
+    assert created.metadata.name == "pv-dry" and v1.list_persistent_volume().items == []
+    code, body = raw(api, "POST", "/api/v1/persistentvolumes/pv-x", body=pv_body("pv-x"))
+    assert code == 405 and json.loads(body)["reason"] == "MethodNotAllowed"
+    v1.create_persistent_volume(pv_body("pv-a"))
+    method_, url, headers, _, _ = api.param_serialize(
+        "GET",
+        "/api/v1/persistentvolumes",
+        auth_settings=["BearerToken"],
+        header_params={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"},
+    )
+    resp = api.call_api(method_, url, header_params=headers, _request_timeout=10)
+    resp.read()
+    table = json.loads(resp.data)
+    assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
+    assert table["columnDefinitions"][0]["name"] == "Name"
+    assert table["rows"][0]["cells"][0] == "pv-a"
+    assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+
+
+def test_latency_fault_delays_but_answers(api: client.ApiClient, bare: SimServerThread) -> None:
+    v1 = core(api)
+    bare.faults.add_latency("persistentvolumes", 0.2)
+    assert bare.call(lambda: bare.api.faults.delay_for(RESOURCES["persistentvolumes"])) == 0.2
+    assert v1.list_persistent_volume().items == []
+    bare.faults.clear()
+    assert bare.call(lambda: bare.api.faults.delay_for(RESOURCES["persistentvolumes"])) == 0.0
