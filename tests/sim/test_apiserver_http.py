@@ -366,7 +366,7 @@ def test_compacted_history_gives_410_then_relist_works(api: client.ApiClient, ba
                 "apiVersion": "v1",
                 "metadata": {},
                 "status": "Failure",
-                "message": f"too old resource version: {old_rv} ({int(old_rv) + 2})",
+                "message": f"too old resource version: {old_rv} ({int(old_rv) + 1})",
                 "reason": "Expired",
                 "code": 410,
             },

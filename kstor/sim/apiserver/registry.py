@@ -452,8 +452,8 @@ class Registry(LifecycleMixin):
             for entry in self._entries(res, namespace):
                 if matcher is None or matcher(entry.obj):
                     watch.push("ADDED", entry)
-        elif rv < self._compacted[plural]:
-            watch.push("ERROR", errors.too_old(rv, self._compacted[plural] + 1).status())
+        elif rv < self._compacted[plural]:  # as the watch cache: resumable from (oldest event RV - 1)
+            watch.push("ERROR", errors.too_old(rv, self._compacted[plural]).status())
             watch.closed = True
             return watch
         else:
