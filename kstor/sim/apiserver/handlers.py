@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from kstor.sim.apiserver.watch import Entry, Watch, dumps
 if TYPE_CHECKING:
     from kstor.sim.apiserver.registry import Registry
 
+log = logging.getLogger(__name__)
 PATCH_TYPES = {
     "application/merge-patch+json": "merge",
     "application/strategic-merge-patch+json": "strategic",
@@ -229,8 +231,10 @@ class ResourceHandler:
                 lines = b"".join(self._line(t, item, res, as_table, include) for t, item in batch)
                 await write_pieces(response, lines)
             await response.write_eof()
-        except (ConnectionResetError, ConnectionError):
-            pass
+        except ConnectionError:
+            pass  # the client went away
+        except Exception:  # headers are sent: end the stream as a broken server would, never crash
+            log.exception("watch on %s failed", res.plural)
         finally:
             watch.close()
             self.watches.discard(watch)
