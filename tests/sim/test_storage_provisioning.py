@@ -163,3 +163,12 @@ async def test_stopped_provisioner_leaves_claims_waiting_until_it_returns(small:
     small.controllers.start("nfs-provisioner")
     await async_wait_for(lambda: phase(small, "persistentvolumeclaims", "orphan") == "Bound", timeout=20,
                          message="provisioned once the provisioner runs again")  # fmt: skip
+
+
+async def test_nfs_provisioner_refuses_claims_with_a_selector(small: SimCluster) -> None:
+    selector = {"matchLabels": {"a": "b"}}
+    picky = pvc("picky", "1Mi", cls="nfs-client", modes=("ReadWriteMany",), selector=selector)
+    small.registry.create("persistentvolumeclaims", picky, "default")
+    failed = await async_wait_for(lambda: reasons(small, "picky").get("ProvisioningFailed"), message="failed")
+    assert failed.endswith('StorageClass "nfs-client": claim Selector is not supported')
+    assert phase(small, "persistentvolumeclaims", "picky") == "Pending"
