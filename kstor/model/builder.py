@@ -39,6 +39,7 @@ from kstor.model.types import (
     PVC,
     STORAGE_CLASS,
     VOLUME_ATTACHMENT,
+    BindingPhase,
     Change,
     ClaimRow,
     ObjRef,
@@ -404,6 +405,10 @@ class TopologyBuilder:
             self._set("static_findings", ref, self._findings_for(ref) or None)
             self._set("problems", ref, self._problems_for(ref) or None)
             self._set("unplaced_refs", ref, self._unplaced_row(ref))
+            if ref.kind == PVC:
+                claim = self._maps["claims"].get((ref.namespace, ref.name))
+                pending = claim is not None and claim.binding.phase is BindingPhase.PENDING
+                self._set("pending_claims", ref, claim if pending else None)
 
     # --- per-object findings, problems, "on no node" ------------------------------------------
     def _findings_for(self, ref: ObjRef) -> tuple[fnd.Finding, ...]:
@@ -515,6 +520,7 @@ _MAP_NAMES = (
     "unplaced_refs",
     "static_findings",
     "problems",
+    "pending_claims",
 )
 
 

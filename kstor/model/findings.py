@@ -217,7 +217,6 @@ def _age(seconds: float) -> str:
 def all_findings(topology: Topology, *, now: datetime, pending_after: float = 60.0) -> tuple[Finding, ...]:
     """Every finding, errors first, then by the first object named."""
     found = [f for group in topology.static_findings.values() for f in group]
-    pending = [row for row in topology.unplaced_refs.values() if isinstance(row, ClaimRow)]
-    found += pending_findings(pending, now=now, pending_after=pending_after)
+    found += pending_findings(list(topology.pending_claims.values()), now=now, pending_after=pending_after)
     found.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.kind.value, f.objects))
     return tuple(found)

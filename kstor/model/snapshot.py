@@ -54,6 +54,7 @@ class Topology:
     unplaced_refs: Mapping[ObjRef, PodRow | ClaimRow | VolumeRow] = field(repr=False)
     static_findings: Mapping[ObjRef, tuple[Finding, ...]] = field(repr=False)
     problems: Mapping[ObjRef, tuple[str, ...]] = field(repr=False)
+    pending_claims: Mapping[ObjRef, ClaimRow] = field(repr=False)  # claims whose binding is Pending
 
     @cached_property
     def node_rows(self) -> tuple[NodeRow, ...]:
@@ -97,6 +98,7 @@ class Topology:
                 "unplaced_refs",
                 "static_findings",
                 "problems",
+                "pending_claims",
             )
         )
 

@@ -174,6 +174,7 @@ def describe_difference(incremental, full) -> str:
         "unplaced_refs",
         "static_findings",
         "problems",
+        "pending_claims",
     ):
         a, b = dict(getattr(incremental, name)), dict(getattr(full, name))
         for key in sorted(set(a) | set(b), key=str):
