@@ -107,6 +107,13 @@ async def test_wait_for_first_consumer_binds_on_the_pods_node(small: SimCluster)
         "hostpath.csi.k8s.io_csi-hostpathplugin-"
     )
 
+    # Delete policy: once the pod and the claim are gone, the provisioner deletes the volume
+    reg.delete("pods", "consumer", "default")
+    reg.delete("persistentvolumeclaims", "local", "default")
+    pv_name = volume["metadata"]["name"]
+    gone = lambda: not exists(small, "persistentvolumes", pv_name)  # noqa: E731
+    await async_wait_for(gone, timeout=20, message="PV deleted")
+
 
 async def test_nfs_outage_fails_provisioning_and_mounts_then_recovers(small: SimCluster) -> None:
     reg = small.registry
