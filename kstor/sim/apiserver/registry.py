@@ -53,7 +53,6 @@ _STATUS_RESET_ON_CREATE = frozenset(
         "namespaces",
     }
 )
-_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's SimpleNameGenerator alphabet
 _SNAPSHOTS_KEPT = 64
 _KIND_TO_PLURAL = {(r.api_version, r.kind): r.plural for r in RESOURCES.values()}
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
