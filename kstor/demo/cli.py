@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 from pathlib import Path
 
 from kstor.demo.script import DemoScript, load_script
@@ -45,11 +47,25 @@ def load(script: str) -> DemoScript:
     return loaded
 
 
+def _with_fixed_hash_seed() -> None:
+    """Re-run this command with PYTHONHASHSEED=0 unless it already has it.
+
+    The control loops keep work in sets of strings; with Python's per-process hash salt their
+    iteration order — and so which pod is scheduled first — would differ between two recordings.
+    """
+    if os.environ.get("PYTHONHASHSEED") == "0":
+        return
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "kstor", *sys.argv[1:]], env)
+
+
 def run_record(args: argparse.Namespace) -> int:
     from kstor.demo.recorder import record
     from kstor.demo.stage import sim_stage
 
     script = load(args.script)
+    _with_fixed_hash_seed()
     recording = asyncio.run(record(script, sim_stage))
     for path in recording.write(args.out, script.name):
         print(path)

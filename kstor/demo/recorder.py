@@ -123,6 +123,9 @@ class _Session:
             await self.step(number, step)
         self.at += 1.0
         await self.frame()
+        if not self.live:  # the screen the cast ends on, from the same render as its last frame
+            svg = svg_frame(self.stage.app, title=f"{self.script.title} — end")
+            self.recording.svgs.append((f"{self.script.name}-final.svg", svg))
         return self.recording
 
     async def step(self, number: int, step: Step) -> None:

@@ -93,7 +93,7 @@ async def test_recording_is_a_valid_cast_with_one_svg_per_caption(tmp_path: Path
     assert (cast.width, cast.height) == (60, 20)
     times = [t for t, _ in cast.events]
     assert times == sorted(times) and len(times) >= 6
-    assert [p.name for p in files[1:]] == ["toy-01.svg", "toy-02.svg", "toy-03.svg"]
+    assert [p.name for p in files[1:]] == ["toy-01.svg", "toy-02.svg", "toy-03.svg", "toy-final.svg"]
     assert recording.captions == ["First the clock", "Then we wait", "Done"]
     last = "\n".join(plain_lines(cast.events[-1][1], cast.width))
     assert "sim time 6s" in last and "last key chaos:kill-nfs" in last and "Done" in last
