@@ -229,6 +229,8 @@ class Builder:
         if role not in ("worker", "control-plane"):
             raise self.fail(_line(group, "role"), f"role must be worker or control-plane, not {role!r}")
         count = self.expect(group.get("count", 1), int, _line(group, "count"), "count")
+        if count < 0:
+            raise self.fail(_line(group, "count"), f"count must not be negative, not {count}")
         prefix = str(
             group.get("prefix") or group.get("name") or ("control-plane" if role != "worker" else "worker")
         )
@@ -318,6 +320,8 @@ class Builder:
         line = _line(entry)
         self.expect(entry, dict, line, f"an entry of {section}")
         copies = self.expect(entry.get("copies", 1), int, _line(entry, "copies"), "copies")
+        if copies < 1:
+            raise self.fail(_line(entry, "copies"), f"copies must be at least 1, not {copies}")
         kind = entry.get("kind", kinds[0] if len(kinds) == 1 else None)
         if kind not in kinds:
             allowed = ", ".join(kinds) if len(kinds) < 5 else "a kind the embedded cluster serves"
