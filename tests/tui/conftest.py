@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,23 @@ class FrameMaker:
     def frame(self, **kwargs: Any) -> Frame:
         return self.frames.build(
             self.source, self.model.build(), now=NOW, health=self.health, event_rate=RATE, **kwargs
+        )
+
+
+SEED_FILE = Path(__file__).with_name("seed_cluster.json")
+
+
+class SeedMaker(FrameMaker):
+    """The `seed` scenario as the embedded cluster left it (see make_seed_fixture.py), frozen at its clock."""
+
+    def __init__(self) -> None:
+        doc = json.loads(SEED_FILE.read_text())
+        super().__init__((kind, obj) for kind, objs in doc["objects"].items() for obj in objs)
+        self.now = datetime.fromisoformat(doc["now"])
+
+    def frame(self, **kwargs: Any) -> Frame:
+        return self.frames.build(
+            self.source, self.model.build(), now=self.now, health=self.health, event_rate=RATE, **kwargs
         )
 
 

@@ -1,4 +1,7 @@
-"""Snapshot tests of every screen on the seed-like cluster, frozen in time (ages never move).
+"""Snapshot tests of every screen on the `seed` scenario as the embedded cluster left it after four
+injected faults (tests/tui/seed_cluster.json, see make_seed_fixture.py), frozen at the sim's clock so
+ages never move: a Pending WaitForFirstConsumer claim, a Terminating PV, a Multi-Attach error and a
+FailedMount.
 
 Plain sync functions: snap_compare runs the app itself. Regenerate with `pytest --snapshot-update`.
 """
@@ -8,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from kstor.tui.app import KstorApp
-from tests.tui.conftest import FakeChaos, FrameMaker, make_app
+from tests.tui.conftest import FakeChaos, SeedMaker, make_app
 
 SIZE = (160, 44)
 
 
 def _app(**kwargs: Any) -> KstorApp:
-    app, _ = make_app(FrameMaker(), **kwargs)
+    app, _ = make_app(SeedMaker(), **kwargs)
     return app
 
 
@@ -35,8 +38,8 @@ def _select(key: str, *keys: str) -> Any:
 
 
 def test_nodes_screen(snap_compare: Any) -> None:
-    # worker-2 cordoned with a FailedMount, worker-3 NotReady with a Multi-Attach error, a Terminating PV
-    # under a running pod, and the Pending WaitForFirstConsumer claim on no node.
+    # worker-2: a Multi-Attach error and a FailedMount (NFS server down); worker-3: a Terminating PV under
+    # a running pod; the Pending WaitForFirstConsumer claim on no node.
     assert snap_compare(_app(), terminal_size=SIZE, run_before=_ready)
 
 
@@ -59,18 +62,24 @@ def test_describe_pending_claim(snap_compare: Any) -> None:
 
 
 def test_describe_multi_attach_pod(snap_compare: Any) -> None:
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_select("pod/default/mover-b", "d"))
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_select("pod/default/db-0-reader", "d"))
 
 
-def test_yaml_of_terminating_pv(snap_compare: Any) -> None:
+def test_describe_claim_of_terminating_pv(snap_compare: Any) -> None:
     async def run(pilot: Any) -> None:
         await _ready(pilot)
         await pilot.press("2")
-        pilot.app.active_view.select_key("PersistentVolumeClaim/default/keep-claim")
-        await pilot.press("y")
+        pilot.app.active_view.select_key("PersistentVolumeClaim/default/manual-pvc")
+        await pilot.press("d")
         await pilot.pause()
 
     assert snap_compare(_app(), terminal_size=SIZE, run_before=run)
+
+
+def test_yaml_of_pending_claim(snap_compare: Any) -> None:
+    assert snap_compare(
+        _app(), terminal_size=SIZE, run_before=_select("unplaced/pvc/default/wffc-claim", "y")
+    )
 
 
 def test_filter_failed_mount(snap_compare: Any) -> None:
@@ -84,7 +93,7 @@ def test_help(snap_compare: Any) -> None:
 def test_chaos_preview_modal(snap_compare: Any) -> None:
     async def run(pilot: Any) -> None:
         await _ready(pilot)
-        pilot.app.active_view.select_key("pod/default/web-0")
+        pilot.app.active_view.select_key("pod/default/db-0")
         await pilot.press("x", "enter")
         while getattr(pilot.app.screen, "preview", None) is None:
             await pilot.pause(0.02)

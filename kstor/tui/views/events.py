@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from kstor.kube.kinds import STORAGE_EVENT_REASONS
 from kstor.tui.rows import Age, ObjRef, Row, parse_time
 from kstor.tui.views.common import BAD, DIM, columns, meta, title_row, widths
 
-STORAGE_KINDS = {
-    "PersistentVolumeClaim",
-    "PersistentVolume",
-    "Pod",
-    "VolumeAttachment",
-    "Node",
-    "StorageClass",
-}
+# Events about these kinds are storage events; about pods and nodes only when the reason is (pods and
+# nodes have plenty of events (image pulls, container starts) that say nothing about volumes).
+STORAGE_KINDS = {"PersistentVolumeClaim", "PersistentVolume", "VolumeAttachment", "StorageClass", "CSIDriver"}
 TITLES = ("LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE")
 
 
@@ -33,7 +29,9 @@ def event_time(ev: dict[str, Any]) -> float:
 
 
 def is_storage_event(ev: dict[str, Any]) -> bool:
-    return (ev.get("involvedObject") or {}).get("kind") in STORAGE_KINDS
+    return (ev.get("involvedObject") or {}).get("kind") in STORAGE_KINDS or ev.get(
+        "reason"
+    ) in STORAGE_EVENT_REASONS
 
 
 def sorted_events(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
