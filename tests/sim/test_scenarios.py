@@ -112,7 +112,7 @@ GOOD_HEADER = "name: broken\nnodes:\n  - prefix: worker\n    count: 2\n"
             "PersistentVolume 'bad'",
         ),
         ("nodes:\n  - prefix: w\n    count: -2\n", 3, "count must not be negative"),
-        ("objects:\n  - copies: 0\n    kind: Namespace\n", 3, "copies must be at least 1"),
+        ("objects:\n  - kind: Namespace\n    copies: 0\n", 3, "copies must be at least 1"),
         ("- just\n- a list\n", 1, "a scenario must be a mapping"),
         ("", 1, "the scenario is empty"),
     ],
