@@ -80,8 +80,11 @@ class Scheduler(QueueLoop):
         self.assumed_per_node: collections.Counter[str] = collections.Counter()
         self.assumed_pvs: dict[str, Key] = {}  # PV name -> claim key, during PreBind
         self.unschedulable: set[Key] = set()
+        self.failures: dict[Key, int] = {}
+        self.retry_at: dict[Key, float] = {}
+        self.reported: dict[Key, tuple[str, float]] = {}  # last FailedScheduling (message, when)
         self._flush_at: float | None = None
-        self._claim_changed = asyncio.Event()
+        self._claim_waiters: dict[Key, set[asyncio.Event]] = {}
         self._binds: set[asyncio.Task[None]] = set()
         self._rotate = 0
 
@@ -97,17 +100,41 @@ class Scheduler(QueueLoop):
                 if key_of(new) not in self.unschedulable:
                     self.queue.add(key_of(new))
                 return
+            if event_type == "DELETED":
+                for table in (self.failures, self.retry_at, self.reported):
+                    table.pop(key_of(new), None)
             if event_type == "DELETED" or (old is not None and pu.node_of(old) != pu.node_of(new)):
                 self._flush_soon()
             return
-        if plural in ("persistentvolumeclaims", "persistentvolumes"):
-            self._claim_changed.set()
+        if plural in ("persistentvolumeclaims", "persistentvolumes") and self._claim_waiters:
+            self._wake_claim_waiters(plural, old, new)
         self._flush_soon()
+
+    def _wake_claim_waiters(self, plural: str, old: Obj | None, new: Obj | None) -> None:
+        for obj in (old, new):
+            if obj is None:
+                continue
+            if plural == "persistentvolumeclaims":
+                key = key_of(obj)
+            else:
+                ref = obj.get("spec", {}).get("claimRef") or {}
+                key = (ref.get("namespace") or "", ref.get("name") or "")
+            for event in self._claim_waiters.get(key, ()):
+                event.set()
+
+    def _backoff(self, key: Key) -> None:
+        attempts = self.failures[key] = self.failures.get(key, 0) + 1
+        step = min(10.0, 2.0 ** (attempts - 1))
+        delay = pu.sim_timeout(self.clock, step, real_floor=min(1.0, 0.05 * step))
+        self.retry_at[key] = self.clock.elapsed() + delay
+        self.unschedulable.add(key)
+        self._flush_soon(UNSCHEDULABLE_RETRY)
 
     def _flush_soon(self, delay: float = 1.0) -> None:
         """Move unschedulable pods back to the queue after `delay` (cluster changed, or periodic retry)."""
         if not self.unschedulable:
             return
+        delay = pu.sim_timeout(self.clock, delay, real_floor=min(delay, 0.1))
         due = self.clock.elapsed() + delay
         if self._flush_at is None or due < self._flush_at:
             self._flush_at = due
@@ -143,8 +170,10 @@ class Scheduler(QueueLoop):
                 return None  # an earlier, superseded flush timer
             self._flush_at = None
             pending, self.unschedulable = self.unschedulable, set()
+            now = self.clock.elapsed()
             for k in pending:
-                self.queue.add(k)
+                # podInitialBackoff 1 s doubling to podMaxBackoff 10 s, per pod
+                self.queue.add_after(k, self.retry_at.get(k, now) - now)
             return None
         if key == RESYNC:
             return None
@@ -157,10 +186,11 @@ class Scheduler(QueueLoop):
             node, plan = self.schedule_one(pod)
         except Unschedulable as exc:
             self._record_failure(pod, str(exc))
-            self.unschedulable.add(key)
-            self._flush_soon(UNSCHEDULABLE_RETRY)
+            self._backoff(key)
             return None
         self.unschedulable.discard(key)
+        self.failures.pop(key, None)
+        self.retry_at.pop(key, None)
         self.assumed[key] = node
         self.assumed_per_node[node] += 1
         for _claim, pv in plan.static:
@@ -373,8 +403,7 @@ class Scheduler(QueueLoop):
             current = self.inf("pods").get(key[1], key[0]) or pod
             if self._wants(current):
                 self._record_failure(current, message)
-                self.unschedulable.add(key)
-                self._flush_soon(UNSCHEDULABLE_RETRY)
+                self._backoff(key)
         finally:
             if self.assumed.pop(key, None) is not None:
                 self.assumed_per_node[node] -= 1
@@ -436,14 +465,23 @@ class Scheduler(QueueLoop):
                 raise Unschedulable(
                     'running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded'
                 )
-            self._claim_changed.clear()
-            waiter = asyncio.ensure_future(self._claim_changed.wait())
-            sleeper = asyncio.ensure_future(self.clock.sleep(min(remaining, 5.0)))
+            changed = asyncio.Event()
+            keys = [key_of(c) for c in pending]
+            for key in keys:
+                self._claim_waiters.setdefault(key, set()).add(changed)
+            waiter = asyncio.ensure_future(changed.wait())
+            sleeper = asyncio.ensure_future(self.clock.sleep(min(remaining, 30.0)))
             try:
                 await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 waiter.cancel()
                 sleeper.cancel()
+                for key in keys:
+                    waiters = self._claim_waiters.get(key)
+                    if waiters is not None:
+                        waiters.discard(changed)
+                        if not waiters:
+                            del self._claim_waiters[key]
 
     def _bind_pod(self, pod: Obj, node: str) -> None:
         ns, name = pu.ns_of(pod), pu.name_of(pod)
@@ -452,7 +490,17 @@ class Scheduler(QueueLoop):
         self.recorder.normal(pod, "Scheduled", f"Successfully assigned {ns}/{name} to {node}")
 
     def _record_failure(self, pod: Obj, message: str) -> None:
-        self.recorder.warning(pod, "FailedScheduling", message)
+        # Every attempt would bump the Event's count; on a big cluster that is thousands of writes a
+        # second, so repeats of the same message are folded to one per minute (sim).
+        key, now_s = key_of(pod), self.clock.elapsed()
+        last = self.reported.get(key)
+        if (
+            last is None
+            or last[0] != message
+            or now_s - last[1] >= pu.sim_timeout(self.clock, 60.0, real_floor=1.0)
+        ):
+            self.reported[key] = (message, now_s)
+            self.recorder.warning(pod, "FailedScheduling", message)
         old = pu.condition(pod, "PodScheduled")
         if old and old.get("status") == "False" and old.get("message") == message:
             return
