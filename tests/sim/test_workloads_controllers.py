@@ -130,3 +130,38 @@ async def test_statefulset_ordered_pods_and_claims_kept_on_scale_down() -> None:
             "db-0 recreated with the same name",
         )
         assert again["spec"]["volumes"][-1]["persistentVolumeClaim"]["claimName"] == "data-db-0"
+
+
+async def test_template_change_rolls_out_a_new_replicaset() -> None:
+    async with running(apps) as cluster:
+        await until(
+            lambda: len([p for p in pods(cluster, "default", "api-") if ready(p)]) == 2, "api pods Ready"
+        )
+        (old,) = cluster.registry.list("replicasets", "default")["items"]
+        patch = {"spec": {"template": {"metadata": {"labels": {"app": "api", "release": "v2"}}}}}
+        cluster.registry.patch("deployments", "api", patch, "default")
+
+        def rolled() -> bool:
+            rss = {
+                rs["metadata"]["name"]: rs for rs in cluster.registry.list("replicasets", "default")["items"]
+            }
+            live = [p for p in pods(cluster, "default", "api-") if ready(p)]
+            return (
+                len(rss) == 2
+                and rss[old["metadata"]["name"]]["spec"]["replicas"] == 0
+                and len(live) == 2
+                and all(p["metadata"]["labels"].get("release") == "v2" for p in live)
+            )
+
+        await until(rolled, "new ReplicaSet took over")
+        new = next(
+            rs
+            for rs in cluster.registry.list("replicasets", "default")["items"]
+            if rs["metadata"]["uid"] != old["metadata"]["uid"]
+        )
+        assert new["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+        msgs = [e["message"] for e in events(cluster, "default", name="api", reason="ScalingReplicaSet")]
+        assert f"Scaled up replica set {new['metadata']['name']} from 0 to 2" in msgs
+        assert any(
+            m.startswith(f"Scaled down replica set {old['metadata']['name']} from 2 to ") for m in msgs
+        )
