@@ -331,6 +331,8 @@ class DrillRunner:
         keeps its journal entry for `undo:` and the final rollback."""
         target = resolve_target(step.target, live.view, self._targets)
         self._targets.setdefault(step.label, target)
+        if isinstance(step.target, dict):
+            record.description = f"{step.describe()} = {target}"
         action = make_action(step.action, target, step.options)
         if inject and self.inject_at is None:
             record.preview = (await plan_action(live.env, action, config=self.config)).preview.to_dict()
