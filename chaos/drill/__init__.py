@@ -1,0 +1,1 @@
+"""Drills: a YAML file (chaos/drill.schema.json) -> `loader.load_drill` -> `runner.DrillRunner` -> reports."""
