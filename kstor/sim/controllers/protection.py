@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kstor.sim.controllers import podutil as pu
 from kstor.sim.controllers.informers import RESYNC, Obj, QueueLoop
 from kstor.sim.controllers.pv_controller import IDX_POD_CLAIMS, pod_claim_keys
-from kstor.sim.controllers.util import is_not_found, mutate
+from kstor.sim.controllers.util import Pacer, is_not_found, mutate
 
 if TYPE_CHECKING:
     from kstor.sim.cluster import SimCluster
@@ -44,6 +44,9 @@ class _ProtectionLoop(QueueLoop):
     plural = ""
     finalizer = ""
 
+    def setup(self) -> None:
+        self.pacer = Pacer()
+
     def enqueue_all(self) -> None:
         for key, obj in self.inf(self.plural).store.items():
             if self._needs_work(obj):
@@ -60,6 +63,7 @@ class _ProtectionLoop(QueueLoop):
         raise NotImplementedError
 
     async def sync(self, key: Hashable) -> float | None:
+        await self.pacer.tick()
         if key == RESYNC:
             return None
         assert isinstance(key, tuple)
@@ -89,6 +93,7 @@ class PVCProtectionController(_ProtectionLoop):
     resync_seconds = None
 
     def setup(self) -> None:
+        super().setup()
         self.inf("pods").add_index(IDX_POD_CLAIMS, pod_claim_keys)
 
     def on_event(self, plural: str, event_type: str, old: Obj | None, new: Obj | None) -> None:

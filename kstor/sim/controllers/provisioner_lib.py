@@ -22,6 +22,7 @@ from kstor.sim.controllers.util import (
     ANN_PROVISIONED_BY,
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
+    Pacer,
     claim_reference,
     is_not_found,
     mutate,
@@ -118,6 +119,7 @@ class ExternalProvisioner(QueueLoop):
 
     # --- queueing ------------------------------------------------------------------------------------
     def setup(self) -> None:
+        self.pacer = Pacer()
         self.inf("pods").add_index(IDX_NAMESPACE, lambda pod: [pu.ns_of(pod)])
         self._host = ""
         self.recorder = EventRecorder(self.registry, self.provisioner_name())
@@ -157,6 +159,7 @@ class ExternalProvisioner(QueueLoop):
         )
 
     async def sync(self, key: Hashable) -> float | None:
+        await self.pacer.tick()
         if key == RESYNC or not isinstance(key, tuple):
             return None
         pod = self.active_pod()

@@ -24,6 +24,7 @@ from kstor.sim.controllers.util import (
     ANN_PROVISIONED_BY,
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
+    Pacer,
     claim_reference,
     claim_uses_selector,
     is_bound_to_claim,
@@ -119,6 +120,7 @@ class PVController(QueueLoop):
         return max(15.0, self.clock.speed * (0.25 + len(self.unsettled) / 10_000))
 
     def setup(self) -> None:
+        self.pacer = Pacer()
         self.recorder = EventRecorder(self.registry, COMPONENT)
         self.inf("persistentvolumes").add_index(IDX_CLAIMREF, claimref_keys)
         self.inf("pods").add_index(IDX_POD_CLAIMS, pod_claim_keys)
@@ -165,6 +167,7 @@ class PVController(QueueLoop):
                 self.queue.add(key)
 
     async def sync(self, key: Hashable) -> float | None:
+        await self.pacer.tick()
         if key == RESYNC:
             return None
         assert isinstance(key, tuple)

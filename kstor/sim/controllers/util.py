@@ -148,6 +148,20 @@ class Changes:
         return self.drain()
 
 
+class Pacer:
+    """Yields to the event loop every `every` calls: one loop's long batch must not starve the others
+    (kubelet heartbeats, watches) on the shared event loop."""
+
+    def __init__(self, every: int = 32) -> None:
+        self.every = every
+        self._count = 0
+
+    async def tick(self) -> None:
+        self._count += 1
+        if self._count % self.every == 0:
+            await asyncio.sleep(0)
+
+
 # --- quantities --------------------------------------------------------------------------------------
 
 _SUFFIXES = {
