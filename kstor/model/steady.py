@@ -1,8 +1,10 @@
 """steady(): is the cluster's storage at rest? The drill runner's steady-state probe.
 
-Steady means: every PVC is Bound; every pod that uses a PVC is Running with each of its volumes
-Mounted; no volume use is in AttachError or MultiAttach. Pods that ran to completion
-(Succeeded) are ignored. The per-object lines are computed by the builder as objects change, so
+Steady means: every PVC is Bound (a PVC being deleted, held Terminating by pvc-protection, is not);
+every pod that uses a PVC is Running, not terminating, with each of its volumes Mounted; no volume
+use is in AttachError or MultiAttach. Pods that ran to completion (Succeeded) are ignored. A
+Terminating PV under a running pod is a finding but does not break steadiness.
+The per-object lines are computed by the builder as objects change, so
 this call costs what the problems cost, not what the cluster costs.
 """
 
