@@ -272,10 +272,10 @@ class ResourceHandler:
             raise errors.bad_request("the body of the request must be a JSON object")
         self._check_kind(target.res, body)
         _check_fields(target.res, body, query)
-        created = self.registry.create(
+        created = self.registry.create_entry(
             target.res.plural, body, target.namespace, dry_run=query.get("dryRun") == "All"
         )
-        return json_response(created, 201)
+        return json_response(created.raw, 201)
 
     async def _update(
         self, request: web.Request, target: Target, query: dict[str, str]
@@ -287,19 +287,19 @@ class ResourceHandler:
         if target.sub is None:
             _check_fields(target.res, body, query)
         self._check_name(target, body)
-        updated = self.registry.update(
+        updated = self.registry.update_entry(
             target.res.plural,
             body,
             target.namespace,
             subresource=target.sub,
             dry_run=query.get("dryRun") == "All",
         )
-        return json_response(updated)
+        return json_response(updated.raw)
 
     async def _patch(self, request: web.Request, target: Target, query: dict[str, str]) -> web.StreamResponse:
         patch_type = self._patch_type(request)
         body = await _body(request)
-        patched = self.registry.patch(
+        patched = self.registry.patch_entry(
             target.res.plural,
             target.name or "",
             body,
@@ -308,7 +308,7 @@ class ResourceHandler:
             subresource=target.sub,
             dry_run=query.get("dryRun") == "All",
         )
-        return json_response(patched)
+        return json_response(patched.raw)
 
     async def _delete(
         self, request: web.Request, target: Target, query: dict[str, str]

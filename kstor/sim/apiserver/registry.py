@@ -169,6 +169,12 @@ class Registry(LifecycleMixin):
     def create(
         self, plural: str, obj: dict[str, Any], namespace: str | None = None, *, dry_run: bool = False
     ) -> dict[str, Any]:
+        return self.create_entry(plural, obj, namespace, dry_run=dry_run).copy()
+
+    def create_entry(
+        self, plural: str, obj: dict[str, Any], namespace: str | None = None, *, dry_run: bool = False
+    ) -> Entry:
+        """`create()` returning the stored (read-only) entry: the HTTP layer sends its cached JSON."""
         res = lookup(plural)
         obj = json.loads(dumps(obj))
         meta = obj.get("metadata")
@@ -212,8 +218,8 @@ class Registry(LifecycleMixin):
             if causes:
                 raise errors.invalid(res.kind, name, causes, res.group)
         if dry_run:
-            return obj
-        return self._store(res, obj, "ADDED", None).copy()
+            return Entry(obj, 0)
+        return self._store(res, obj, "ADDED", None)
 
     def update(
         self,
@@ -224,6 +230,17 @@ class Registry(LifecycleMixin):
         subresource: str | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
+        return self.update_entry(plural, obj, namespace, subresource=subresource, dry_run=dry_run).copy()
+
+    def update_entry(
+        self,
+        plural: str,
+        obj: dict[str, Any],
+        namespace: str | None = None,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Entry:
         res = lookup(plural)
         new = json.loads(dumps(obj))
         ns = self._body_ns(res, new, namespace)
@@ -243,6 +260,21 @@ class Registry(LifecycleMixin):
         subresource: str | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
+        return self.patch_entry(
+            plural, name, patch, namespace, patch_type=patch_type, subresource=subresource, dry_run=dry_run
+        ).copy()
+
+    def patch_entry(
+        self,
+        plural: str,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        *,
+        patch_type: str = "merge",
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Entry:
         res = lookup(plural)
         old = self._entry(res, name, self._ns(res, namespace))
         new = json.loads(dumps(apply_patch(old.obj, patch, patch_type)))
@@ -260,7 +292,7 @@ class Registry(LifecycleMixin):
         wanted_rv: str | None,
         subresource: str | None,
         dry_run: bool,
-    ) -> dict[str, Any]:
+    ) -> Entry:
         old_obj = old.obj
         name = old_obj["metadata"]["name"]
         if wanted_rv and str(wanted_rv) != old_obj["metadata"]["resourceVersion"]:
@@ -306,12 +338,12 @@ class Registry(LifecycleMixin):
             meta["generation"] = int(old_meta.get("generation") or 1) + 1
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if new == old_obj:
-            return old.copy()  # no-op writes do not bump the resourceVersion (as real servers)
+            return old  # no-op writes do not bump the resourceVersion (as real servers)
         if dry_run:
-            return new
+            return Entry(new, 0)
         if meta.get("deletionTimestamp") and not meta.get("finalizers") and not self._grace_pending(res, new):
-            return self._remove(res, new).copy()
-        return self._store(res, new, "MODIFIED", old).copy()
+            return self._remove(res, new)
+        return self._store(res, new, "MODIFIED", old)
 
     @staticmethod
     def _keep_system_metadata(old: dict[str, Any], new: dict[str, Any]) -> None:
