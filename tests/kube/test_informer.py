@@ -174,3 +174,25 @@ async def test_only_storage_events_are_kept_by_default(fake: FakeApi, fake_kubec
         assert [e["reason"] for e in cluster.store.events_for("Pod", "ns", "x")] == ["FailedMount"]
     finally:
         await cluster.close()
+
+
+def test_garbage_mid_chunk_applies_the_good_lines_before_it() -> None:
+    import json
+
+    import pytest
+
+    from kstor.kube.informer import GarbageLine, Informer
+    from kstor.kube.kinds import KINDS
+    from kstor.kube.store import Store
+
+    def line(name: str, rv: str) -> bytes:
+        meta = {"name": name, "namespace": "ns", "resourceVersion": rv}
+        return json.dumps({"type": "ADDED", "object": {"metadata": meta}}).encode()
+
+    store = Store()
+    informer = Informer(transport=None, store=store, kind=KINDS["Pod"])  # type: ignore[arg-type]
+    with pytest.raises(GarbageLine):
+        informer._handle_lines([line("a", "5"), b"<html>oops</html>", line("b", "6")])
+    assert store.get("Pod", "ns", "a") is not None and store.get("Pod", "ns", "b") is None
+    assert informer.resource_version == "5"  # the resumed watch replays "b"
+    assert informer.stats.garbage == 1
