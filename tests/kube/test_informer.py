@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from kstor.kube.informer import HealthState
+import json
+
+import pytest
+
+from kstor.kube.informer import GarbageLine, HealthState, Informer
+from kstor.kube.kinds import KINDS
+from kstor.kube.store import Store
 from tests.kube.conftest import open_fake_cluster
 from tests.kube.fakeapi import FakeApi
 from tests.kube.helpers import eventually, obj
@@ -177,14 +183,6 @@ async def test_only_storage_events_are_kept_by_default(fake: FakeApi, fake_kubec
 
 
 def test_garbage_mid_chunk_applies_the_good_lines_before_it() -> None:
-    import json
-
-    import pytest
-
-    from kstor.kube.informer import GarbageLine, Informer
-    from kstor.kube.kinds import KINDS
-    from kstor.kube.store import Store
-
     def line(name: str, rv: str) -> bytes:
         meta = {"name": name, "namespace": "ns", "resourceVersion": rv}
         return json.dumps({"type": "ADDED", "object": {"metadata": meta}}).encode()
