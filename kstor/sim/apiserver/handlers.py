@@ -228,8 +228,7 @@ class ResourceHandler:
                     continue
                 if not batch:
                     break
-                lines = b"".join(self._line(t, item, res, as_table, include) for t, item in batch)
-                await write_pieces(response, lines)
+                await self._write_batch(response, batch, res, as_table, include)
             await response.write_eof()
         except ConnectionError:
             pass  # the client went away
@@ -239,6 +238,22 @@ class ResourceHandler:
             watch.close()
             self.watches.discard(watch)
         return response
+
+    async def _write_batch(
+        self, response: web.StreamResponse, batch: list[Any], res: Resource, as_table: bool, include: str
+    ) -> None:
+        """Lines go out in ~64 KiB writes, built as they go (no batch-sized buffer)."""
+        piece: list[bytes] = []
+        size = 0
+        for event_type, item in batch:
+            line = self._line(event_type, item, res, as_table, include)
+            piece.append(line)
+            size += len(line)
+            if size >= PIECE:
+                await response.write(b"".join(piece))
+                piece, size = [], 0
+        if piece:
+            await response.write(b"".join(piece))
 
     def _line(
         self, event_type: str, item: Entry | dict[str, Any], res: Resource, as_table: bool, include: str
