@@ -7,11 +7,15 @@ existing Event by bumping `count` and `lastTimestamp`; `kubectl describe` prints
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
+
+from kstor.sim.apiserver.errors import ApiError
 
 if TYPE_CHECKING:
     from kstor.sim.apiserver.registry import Registry
 
+log = logging.getLogger(__name__)
 NORMAL = "Normal"
 WARNING = "Warning"
 
@@ -53,7 +57,11 @@ class EventRecorder:
             if existing is not None:
                 existing["count"] = int(existing.get("count", 1)) + 1
                 existing["lastTimestamp"] = now
-                return self.registry.update("events", existing, namespace)
+                try:
+                    return self.registry.update("events", existing, namespace)
+                except ApiError as exc:
+                    log.debug("event %s/%s rejected: %s", namespace, name, exc.message)
+                    return existing
         name = f"{ref['name']}.{self.registry.ids.hex(8)}"
         source: dict[str, str] = {"component": self.component}
         if self.host:
@@ -74,7 +82,13 @@ class EventRecorder:
             "reportingInstance": self.host or "",
         }
         self._names[key] = name
-        return self.registry.create("events", event, namespace)
+        try:
+            return self.registry.create("events", event, namespace)
+        except ApiError as exc:
+            # client-go drops an event the server refuses ("Server rejected event (will not retry!)"),
+            # e.g. in a namespace that is being deleted; the control loop must carry on.
+            log.debug("event %s/%s rejected: %s", namespace, name, exc.message)
+            return event
 
     def normal(self, obj: dict[str, Any], reason: str, message: str) -> dict[str, Any]:
         return self.event(obj, NORMAL, reason, message)
