@@ -269,3 +269,14 @@ def test_patch_types(reg: Registry) -> None:
         "pods", "p", [{"op": "add", "path": "/metadata/labels/x", "value": "1"}], "default", patch_type="json"
     )
     assert reg.get("pods", "p", "default")["metadata"]["labels"] == {"x": "1"}
+
+
+def test_events_in_a_terminating_namespace_are_dropped_not_raised(reg: Registry) -> None:
+    from kstor.sim.events import EventRecorder
+
+    reg.create("namespaces", {"metadata": {"name": "team"}})
+    held = reg.create("pods", pod("p", ns="team", node="n1"))
+    reg.delete("namespaces", "team")
+    recorder = EventRecorder(reg, "kubelet", "n1")
+    recorder.warning(held, "FailedMount", "MountVolume.SetUp failed")  # 403 from the server: dropped
+    assert reg.list("events", "team")["items"] == []
