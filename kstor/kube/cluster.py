@@ -23,7 +23,7 @@ _SEVERITY = [HealthState.FORBIDDEN, HealthState.UNAVAILABLE, HealthState.RECONNE
 
 
 class Cluster:
-    """Start with `await Cluster.open(...)` or `Cluster(conn)` + `await start()`; always `await close()`."""
+    """Start with `await Cluster.open(...)`, or `Cluster(conn)` then `start()`; always `await close()`."""
 
     def __init__(
         self,
@@ -72,7 +72,11 @@ class Cluster:
     ) -> Cluster:
         """Connect (verifying the server and credentials) and start every informer."""
         conn = await connect(kubeconfig, context=context, in_cluster=in_cluster)
-        cluster = cls(conn, **kwargs)  # type: ignore[arg-type]
+        try:
+            cluster = cls(conn, **kwargs)  # type: ignore[arg-type]
+        except BaseException:
+            await conn.close()
+            raise
         cluster.start()
         return cluster
 
