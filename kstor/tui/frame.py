@@ -7,7 +7,6 @@ screen shows changed, and the Nodes screen reuses per-node rows (see views/nodes
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from kstor.model.types import (
 from kstor.tui.rows import Row
 from kstor.tui.views.attachments import node_volume_rows, va_rows
 from kstor.tui.views.binding import ChainView, storage_class_rows
-from kstor.tui.views.events import event_rows, event_time, events_by_uid, is_storage_event
+from kstor.tui.views.events import EventsView, events_by_uid
 from kstor.tui.views.nodes import NodesView, healthy_use
 
 SCREENS = ("nodes", "binding", "attachments", "events")
@@ -104,6 +103,7 @@ class FrameBuilder:
         self._findings: tuple[Finding, ...] = ()
         self._findings_gen = -1
         self._chain = ChainView()
+        self._events_view = EventsView(MAX_EVENTS)
         self._pending_sig: frozenset[tuple[Any, int]] | None = None
         self._unhealthy: dict[tuple[str, str], tuple[Any, int]] = {}
         self._unhealthy_of: Any = None
@@ -129,7 +129,7 @@ class FrameBuilder:
             self._objects[kind] = {object_key(kind, o): o for o in source.objects(kind)}
         if EVENT in kinds:
             # Only the newest events are shown and indexed: a busy cluster keeps tens of thousands.
-            self._newest_events = heapq.nlargest(MAX_EVENTS, source.objects(EVENT), key=event_time)
+            self._newest_events = self._events_view.newest(source.objects(EVENT))
             self._events = events_by_uid(self._newest_events)
         if topology is None or topology.claims is not self._claims_of:
             pending_sig = pending_signature(topology)
@@ -191,7 +191,7 @@ class FrameBuilder:
                 *va_rows(objs.get(VOLUME_ATTACHMENT, {}).values()),
                 *node_volume_rows(objs.get(NODE, {}).values()),
             ]
-        return event_rows([e for e in self._newest_events if is_storage_event(e)])
+        return self._events_view.rows(self._newest_events)
 
     def _count_unhealthy(self, topology: Topology | None) -> int:
         """Volume uses not healthy, counted per pod row and reused while the row is the same object."""

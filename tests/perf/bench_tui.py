@@ -125,9 +125,9 @@ def event_obj(name: str, i: int, now: str) -> dict[str, Any]:
         "firstTimestamp": now,
         "lastTimestamp": now,
         "involvedObject": {
-            "kind": "Pod",
+            "kind": "PersistentVolumeClaim",
             "namespace": "bench",
-            "name": f"bench-pod-{i % 100}",
+            "name": f"bench-claim-{i % 100}",
             "apiVersion": "v1",
         },
         "source": {"component": "bench"},

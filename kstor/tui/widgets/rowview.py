@@ -76,6 +76,11 @@ class RowView(ScrollView, can_focus=True):
 
     def set_rows(self, rows: list[Row], now: float) -> None:
         """Replace the rows; the cursor stays on the same object when it is still there."""
+        if rows is self._all:  # the screen was not rebuilt: only ages may have moved
+            if now != self._now:
+                self._now = now
+                self.refresh()
+            return
         key = self.selected.key if self.selected else None
         self._all = rows
         self._now = now
