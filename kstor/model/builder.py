@@ -19,9 +19,9 @@ batch to `apply()` (DELETED changes carry the last known object).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kstor.model import findings as fnd
 from kstor.model import rows
@@ -78,6 +78,7 @@ class TopologyBuilder:
         self._snaps: dict[str, CowMap[Any, Any]] = {name: CowMap() for name in _MAP_NAMES}
         self._touched: dict[str, set[Any]] = {name: set() for name in _MAP_NAMES}
         self._copied: set[str] = set()
+        self._malformed: dict[ObjRef, str] = {}
         self._pod_node: dict[PodKey, str] = {}
         self._pod_claims: dict[PodKey, tuple[str, ...]] = {}
         self._claim_users: dict[ClaimKey, set[PodKey]] = defaultdict(set)
@@ -161,6 +162,23 @@ class TopologyBuilder:
             self._snapshot = self._freeze()
         return self._snapshot
 
+    def _guarded(
+        self, ref: ObjRef, dirty: _Dirty, build: Callable[..., _T], *args: Any, **kwargs: Any
+    ) -> _T | None:
+        """Build one row; an object whose shape the model cannot read becomes a finding, not a crash
+        (it is left out, as if absent)."""
+        try:
+            row = build(*args, **kwargs)
+        except _BAD_INPUT as exc:
+            message = f"{ref} cannot be read ({type(exc).__name__}: {exc}); left out of the topology"
+            if self._malformed.get(ref) != message:
+                self._malformed[ref] = message
+                dirty.subjects.add(ref)
+            return None
+        if self._malformed.pop(ref, None) is not None:
+            dirty.subjects.add(ref)
+        return row
+
     def _w(self, name: str, key: Any) -> dict[Any, Any]:
         """The working map `name`, noting that `key` changes in the next snapshot."""
         self._copied.add(name)
@@ -183,11 +201,15 @@ class TopologyBuilder:
     def _update_classes_and_drivers(self, dirty: _Dirty) -> None:
         for name in dirty.classes:
             obj = self._source.get(STORAGE_CLASS, None, name)
-            if self._set("classes", name, rows.class_info(obj) if obj else None):
+            info = (
+                self._guarded(ObjRef(STORAGE_CLASS, "", name), dirty, rows.class_info, obj) if obj else None
+            )
+            if self._set("classes", name, info):
                 dirty.claims |= self._class_claims.get(name, set())
         for name in dirty.drivers:
             obj = self._source.get(CSI_DRIVER, None, name)
-            if self._set("drivers", name, rows.driver_info(obj) if obj else None):
+            info = self._guarded(ObjRef(CSI_DRIVER, "", name), dirty, rows.driver_info, obj) if obj else None
+            if self._set("drivers", name, info):
                 # the pods' attach evidence names the CSIDriver object even when the PV row stays equal
                 for volume in self._driver_volumes.get(name, ()):
                     dirty.volumes.add(volume)
@@ -200,12 +222,7 @@ class TopologyBuilder:
             dirty.pods.add(key)
             old_node, old_claims = self._pod_node.pop(key, ""), self._pod_claims.pop(key, ())
             pod = self._source.get(POD, key[0], key[1])
-            node = (spec(pod).get("nodeName") or "") if pod else ""
-            claims = (
-                tuple(c for v, k in rows.storage_volumes(pod) if (c := rows.claim_name_of(pod, v, k)))
-                if pod
-                else ()
-            )
+            node, claims = _pod_relations(pod) if pod else ("", ())
             _discard(self._node_pods, old_node, key)
             for claim in old_claims:
                 _discard(self._claim_users, (key[0], claim), key)
@@ -240,7 +257,7 @@ class TopologyBuilder:
             dirty.nodes.add(name)
             obj = self._source.get(NODE, None, name)
             row = self._maps["nodes"].get(name)
-            in_use = tuple(status(obj).get("volumesInUse") or ()) if obj else ()
+            in_use = _in_use(obj) if obj else ()
             if row is None or row.exists != (obj is not None) or row.volumes_in_use != in_use:
                 dirty.pods |= self._node_pods.get(name, set())
             if row is None or row.exists != (obj is not None):  # orphaned attachments: node gone/back
@@ -281,17 +298,7 @@ class TopologyBuilder:
             pv = self._source.get(PV, None, name)
             new = None
             if pv is not None:
-                ref = spec(pv).get("claimRef") or {}
-                claim_key = (ref.get("namespace") or "", ref.get("name") or "")
-                claim = self._source.get(PVC, *claim_key) if ref else None
-                if claim is not None and ref.get("uid") and ref["uid"] != rows.uid_of(claim):
-                    claim = None
-                new = rows.volume_row(
-                    pv,
-                    drivers=self._maps["drivers"],
-                    claim=claim,
-                    holders=self._holders(claim_key) if claim is not None else (),
-                )
+                new = self._guarded(ObjRef(PV, "", name), dirty, self._volume_row, pv)
             if not self._set("volumes", name, new):
                 continue
             if old is not None:
@@ -308,17 +315,30 @@ class TopologyBuilder:
             for claim_key in self._volume_claims.get(name, ()):
                 dirty.pods |= self._claim_users.get(claim_key, set())
 
+    def _volume_row(self, pv: dict[str, Any]) -> VolumeRow:
+        ref = spec(pv).get("claimRef") or {}
+        claim_key = (ref.get("namespace") or "", ref.get("name") or "")
+        claim = self._source.get(PVC, *claim_key) if ref else None
+        if claim is not None and ref.get("uid") and ref["uid"] != rows.uid_of(claim):
+            claim = None
+        holders = self._holders(claim_key) if claim is not None else ()
+        return rows.volume_row(pv, drivers=self._maps["drivers"], claim=claim, holders=holders)
+
     def _update_claims(self, dirty: _Dirty) -> None:
         for key in dirty.claims:
             old: ClaimRow | None = self._maps["claims"].get(key)
             pvc = self._source.get(PVC, *key)
-            new = (
-                rows.claim_row(
-                    pvc, classes=self._maps["classes"], source=self._source, holders=self._holders(key)
+            new = None
+            if pvc:
+                new = self._guarded(
+                    ObjRef(PVC, *key),
+                    dirty,
+                    rows.claim_row,
+                    pvc,
+                    classes=self._maps["classes"],
+                    source=self._source,
+                    holders=self._holders(key),
                 )
-                if pvc
-                else None
-            )
             dirty.subjects.add(ObjRef(PVC, *key))  # membership of "on no node" follows the users too
             named = {r.volume_name for r in (old, new) if r is not None and r.volume_name}
             if not self._full:
@@ -346,9 +366,12 @@ class TopologyBuilder:
             pod = self._source.get(POD, *key)
             new = None
             if pod is not None:
-                node_name = spec(pod).get("nodeName") or ""
+                node_name = self._pod_node.get(key, "")
                 node = self._source.get(NODE, None, node_name) if node_name else None
-                new = rows.pod_row(
+                new = self._guarded(
+                    ObjRef(POD, *key),
+                    dirty,
+                    rows.pod_row,
                     pod,
                     claims=maps["claims"],
                     volumes=maps["volumes"],
@@ -367,7 +390,8 @@ class TopologyBuilder:
             node = self._source.get(NODE, None, name)
             new = None
             if node is not None or keys:
-                new = rows.node_row(name, node, tuple(pods[k] for k in sorted(keys) if k in pods))
+                pod_rows = tuple(pods[k] for k in sorted(keys) if k in pods)
+                new = self._guarded(ObjRef(NODE, "", name), dirty, rows.node_row, name, node, pod_rows)
             if self._set("nodes", name, new):
                 dirty.subjects.add(ObjRef(NODE, "", name))
 
@@ -375,7 +399,11 @@ class TopologyBuilder:
         for name in dirty.attachments:
             old = self._maps["attachments"].get(name)
             va = self._source.get(VOLUME_ATTACHMENT, None, name)
-            new = rows.attachment_row(va) if va else None
+            new = (
+                self._guarded(ObjRef(VOLUME_ATTACHMENT, "", name), dirty, rows.attachment_row, va)
+                if va
+                else None
+            )
             if not self._set("attachments", name, new):
                 continue
             dirty.subjects.add(ObjRef(VOLUME_ATTACHMENT, "", name))
@@ -394,7 +422,7 @@ class TopologyBuilder:
         refs.update(ObjRef(PV, "", k) for k in maps["volumes"])
         refs.update(ObjRef(VOLUME_ATTACHMENT, "", k) for k in maps["attachments"])
         refs.update(ObjRef(NODE, "", k) for k in maps["nodes"])
-        return refs
+        return refs | set(self._malformed)
 
     def _claim_volume(self, key: ClaimKey) -> str:
         row = self._maps["claims"].get(key)
@@ -412,6 +440,11 @@ class TopologyBuilder:
 
     # --- per-object findings, problems, "on no node" ------------------------------------------
     def _findings_for(self, ref: ObjRef) -> tuple[fnd.Finding, ...]:
+        found = self._row_findings(ref)
+        message = self._malformed.get(ref)
+        return (fnd.malformed_finding(ref, message), *found) if message else found
+
+    def _row_findings(self, ref: ObjRef) -> tuple[fnd.Finding, ...]:
         maps = self._maps
         if ref.kind == PV:
             row = maps["volumes"].get(ref.name)
@@ -497,6 +530,27 @@ class TopologyBuilder:
             keys.clear()
         m = dict(self._snaps)
         return Topology(generation=self._generation, **m)
+
+
+_BAD_INPUT = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+_T = TypeVar("_T")
+
+
+def _pod_relations(pod: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(node name, claim names) of a pod; an unreadable pod counts as unscheduled and using nothing."""
+    try:
+        node = spec(pod).get("nodeName") or ""
+        claims = tuple(c for v, k in rows.storage_volumes(pod) if (c := rows.claim_name_of(pod, v, k)))
+    except _BAD_INPUT:
+        return "", ()
+    return str(node), claims
+
+
+def _in_use(node: dict[str, Any]) -> tuple[str, ...]:
+    try:
+        return tuple(status(node).get("volumesInUse") or ())
+    except _BAD_INPUT:
+        return ()
 
 
 def _discard(index: dict[Any, set[Any]], bucket: Any, item: Any) -> None:

@@ -66,7 +66,8 @@ _NOT_A_SOURCE = frozenset(
 
 
 def meta(obj: Obj) -> Obj:
-    return obj.get("metadata") or {}
+    found = obj.get("metadata")
+    return found if isinstance(found, dict) else {}
 
 
 def name_of(obj: Obj) -> str:

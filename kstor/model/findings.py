@@ -180,6 +180,10 @@ def attachment_findings(
     )
 
 
+def malformed_finding(ref: ObjRef, message: str) -> Finding:
+    return Finding(FindingKind.MALFORMED_OBJECT, Severity.WARNING, (ref,), message)
+
+
 def pending_findings(claims: list[ClaimRow], *, now: datetime, pending_after: float) -> list[Finding]:
     found = []
     for row in claims:

@@ -48,6 +48,8 @@ class ObjectSource(Protocol):
 
 def object_key(kind: str, obj: Obj) -> Key:
     meta = obj.get("metadata") or {}
+    if not isinstance(meta, dict):  # unreadable: filed under no name rather than crashing
+        return "", ""
     namespace = "" if kind in CLUSTER_SCOPED else (meta.get("namespace") or "")
     return namespace, meta.get("name") or ""
 
@@ -65,7 +67,14 @@ def claim_names(pod: Obj) -> list[str]:
 
 
 def _index_keys(kind: str, obj: Obj) -> list[tuple[str, Any]]:
-    """The (index name, index value) pairs one object is filed under."""
+    """The (index name, index value) pairs one object is filed under (none when unreadable)."""
+    try:
+        return _index_keys_of(kind, obj)
+    except (AttributeError, TypeError):
+        return []
+
+
+def _index_keys_of(kind: str, obj: Obj) -> list[tuple[str, Any]]:
     spec = obj.get("spec") or {}
     if kind == POD:
         ns = (obj.get("metadata") or {}).get("namespace") or ""

@@ -319,6 +319,7 @@ class FindingKind(StrEnum):
     FAILED_MOUNT = "FailedMount"
     NODE_UNHEALTHY_WITH_VOLUMES = "NodeUnhealthyWithVolumes"
     ORPHANED_ATTACHMENT = "OrphanedAttachment"
+    MALFORMED_OBJECT = "MalformedObject"  # an object whose shape the model cannot read (left out)
 
 
 @dataclass(frozen=True, slots=True)
