@@ -280,3 +280,14 @@ def test_events_in_a_terminating_namespace_are_dropped_not_raised(reg: Registry)
     recorder = EventRecorder(reg, "kubelet", "n1")
     recorder.warning(held, "FailedMount", "MountVolume.SetUp failed")  # 403 from the server: dropped
     assert reg.list("events", "team")["items"] == []
+
+
+def test_watch_that_falls_behind_is_closed_and_unregistered() -> None:
+    reg = Registry(Clock(100.0, manual=True), history_size=5)
+    watch = reg.watch("persistentvolumes", resource_version=str(reg.resource_version))
+    for i in range(20):  # nobody reads: more than history_size + 10_000 would be needed in real use
+        reg.create("persistentvolumes", pv(f"pv-{i}"))
+    assert watch.max_pending == 10_005 and not watch.closed
+    watch.max_pending = 3
+    reg.create("persistentvolumes", pv("one-more"))
+    assert watch.closed and reg._watchers["persistentvolumes"] == []

@@ -12,6 +12,7 @@ import base64
 import importlib
 import itertools
 import json
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from typing import Any
@@ -69,7 +70,9 @@ class Registry(LifecycleMixin):
         self._data: dict[str, dict[str, dict[str, Entry]]] = {p: {} for p in RESOURCES}
         self._history: dict[str, deque[WatchEvent]] = {p: deque() for p in RESOURCES}
         self._compacted: dict[str, int] = dict.fromkeys(RESOURCES, 0)
-        self._watchers: dict[str, list[tuple[str | None, Watch]]] = {p: [] for p in RESOURCES}
+        # Weak: a control loop that is cancelled mid-iteration never closes its watch; once nothing
+        # holds it, it drops out here instead of queueing every later event forever.
+        self._watchers: dict[str, list[weakref.ref[Watch]]] = {p: [] for p in RESOURCES}
         self._snapshots: OrderedDict[str, tuple[int, list[Entry]]] = OrderedDict()
         self._dependents: dict[str, set[tuple[str, str, str]]] = {}  # owner uid -> dependents' keys
         self._by_uid: dict[str, tuple[str, str, str]] = {}  # uid -> (plural, namespace, name)
@@ -470,13 +473,14 @@ class Registry(LifecycleMixin):
             }
 
         def on_close(w: Watch) -> None:
-            self._watchers[plural] = [x for x in self._watchers[plural] if x[1] is not w]
+            self._watchers[plural] = [r for r in self._watchers[plural] if r() not in (None, w)]
 
         watch = Watch(
             matcher=matcher,
             bookmark=bookmark if bookmarks else None,
             on_close=on_close,
             bookmark_interval=bookmark_interval,
+            max_pending=self.history_size + 10_000,
         )
         rv = self._parse_rv(resource_version)
         if rv is None:
@@ -496,7 +500,7 @@ class Registry(LifecycleMixin):
                     break
                 newer += 1
             watch.replay(itertools.islice(history, len(history) - newer, None))
-        self._watchers[plural].append((ns_filter, watch))
+        self._watchers[plural].append(weakref.ref(watch))
         return watch
 
     @staticmethod
@@ -511,7 +515,7 @@ class Registry(LifecycleMixin):
     # --- faults the server exposes ---------------------------------------------------------------
     def drop_watches(self) -> int:
         """Close every open watch (as an API server restart or a load balancer timeout does)."""
-        watches = [w for lst in self._watchers.values() for _, w in lst]
+        watches = [w for lst in self._watchers.values() for r in lst if (w := r()) is not None]
         for w in watches:
             w.close()
         return len(watches)
@@ -678,8 +682,15 @@ class Registry(LifecycleMixin):
         if len(history) >= self.history_size:
             self._compacted[plural] = history.popleft().rv
         history.append(event)
-        for _, w in self._watchers[plural]:
-            w.offer(event)
+        dead = False
+        for ref in self._watchers[plural]:
+            w = ref()
+            if w is None:
+                dead = True
+            else:
+                w.offer(event)
+        if dead:
+            self._watchers[plural] = [r for r in self._watchers[plural] if r() is not None]
 
     def _index_owners(self, old: Entry | None, new: Entry | None) -> None:
         def refs(entry: Entry | None) -> set[str]:

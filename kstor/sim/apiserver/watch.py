@@ -82,6 +82,7 @@ Item = tuple[str, "Entry | dict[str, Any]"]
 class Watch:
     """A watch stream: an async iterator of `(event_type, obj)`; `close()` ends it.
 
+    A consumer that falls more than `max_pending` events behind is closed (it drains, then ends).
     Selector transitions follow the real server: an object that starts matching arrives as ADDED,
     one that stops matching as DELETED. With `bookmarks`, a BOOKMARK carrying the current
     resourceVersion is sent after `bookmark_interval` real seconds without events.
@@ -94,11 +95,13 @@ class Watch:
         bookmark: Callable[[], dict[str, Any]] | None,
         on_close: Callable[[Watch], None],
         bookmark_interval: float = 1.0,
+        max_pending: int = 100_000,
     ) -> None:
         self._matcher = matcher
         self._bookmark = bookmark
         self._on_close = on_close
         self.bookmark_interval = bookmark_interval
+        self.max_pending = max_pending
         self._queue: deque[Item] = deque()
         self._pending: deque[Item] = deque()
         self._wake = asyncio.Event()
@@ -132,6 +135,11 @@ class Watch:
         self._queue.append((event_type, item))
         if not self._wake.is_set():
             self._wake.set()
+        if len(self._queue) > self.max_pending:
+            # As a real server ends a watcher that does not keep up: the consumer still gets what is
+            # queued, then the end of the stream, and resumes from its last resourceVersion. This also
+            # bounds the queue of a watch whose loop was cancelled without closing it.
+            self.close()
 
     def replay(self, events: Iterable[WatchEvent]) -> None:
         """Queue past events (a watch resumed from a resourceVersion) in one go."""
