@@ -41,10 +41,11 @@ MOUNTED = (
 def bulk_load(sim: SimServerThread, count: int) -> None:
     """`count` Running pods, each with a bound CSI claim and an attached volume, spread over the nodes."""
 
-    def load() -> None:
+    def load(first: int, last: int) -> None:
         reg = sim.registry
-        reg.create("namespaces", {"metadata": {"name": "bench"}})
-        for i in range(count):
+        if first == 0:
+            reg.create("namespaces", {"metadata": {"name": "bench"}})
+        for i in range(first, last):
             node, pv, claim = f"node-{i % 1000}", f"bench-pv-{i}", f"bench-claim-{i}"
             obj = reg.create(
                 "persistentvolumes",
@@ -112,7 +113,8 @@ def bulk_load(sim: SimServerThread, count: int) -> None:
             va["status"] = {"attached": True}
             reg.update("volumeattachments", va, subresource="status")
 
-    sim.call(load)
+    for first in range(0, count, 500):  # in slices: each call on the server loop has a deadline
+        sim.call(load, first, min(first + 500, count))
 
 
 def event_obj(name: str, i: int, now: str) -> dict[str, Any]:

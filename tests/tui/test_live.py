@@ -99,3 +99,36 @@ def test_broken_kubeconfig_names_the_file_and_line(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def banner(app: KstorApp) -> str:
+    widget = app.query_one("#banner")
+    return str(widget.content) if widget.display else ""
+
+
+async def test_forbidden_kind_and_server_down_keep_the_last_state() -> None:
+    with SimServerThread(scenario="small", speed=20) as sim:
+        feed = LiveFeed(kubeconfig=str(sim.kubeconfig))
+        await in_thread(feed.connect)
+        app = KstorApp(feed)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "default/static-pod" in shown(app), timeout=30)
+            await in_thread(sim.faults.deny, "events")
+            await in_thread(sim.faults.drop_watches)  # the informer re-lists and meets the 403
+            await wait_for(pilot, lambda: "ev⊘" in str(app.query_one("#status-health").content), timeout=20)
+            assert "Event: forbidden" in banner(app) and "last known state" in banner(app)
+            assert "default/static-pod" in shown(app)  # other kinds stay live and the screen keeps its rows
+            await in_thread(sim.faults.clear)
+            await in_thread(sim.faults.fail_next, None, 10_000, code=503)
+            await in_thread(sim.faults.drop_watches)
+            await wait_for(
+                pilot, lambda: "reconnecting" in banner(app) or "unavailable" in banner(app), timeout=20
+            )
+            assert "default/static-pod" in shown(app)
+            await in_thread(sim.faults.clear)
+            # Back to synced (the forbidden Event informer retries slowly, so it may still be named).
+            await wait_for(
+                pilot,
+                lambda: "reconnecting" not in banner(app) and "unavailable" not in banner(app),
+                timeout=30,
+            )
