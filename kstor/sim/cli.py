@@ -25,7 +25,11 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument("--speed", type=float, default=1.0, help="sim seconds per real second (default 1)")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free port)")
-    serve.add_argument("--state", type=Path, help="restore from this file on start, save to it on shutdown")
+    serve.add_argument(
+        "--state",
+        type=Path,
+        help="restore from this file on start if it exists (instead of --scenario); save to it on shutdown",
+    )
     serve.set_defaults(func=run_serve)
 
 
