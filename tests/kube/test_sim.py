@@ -3,6 +3,7 @@ sim can inject. After each fault the store must equal the server, object by obje
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Iterator
@@ -196,7 +197,8 @@ async def test_server_restart_reconnects_and_catches_up(sim: SimServerThread) ->
             sim.registry.create("pods", pod("made-while-down"), "default")
             await sim.api.start(port)
 
-        sim.run(restart())
+        # From another thread, so this client's loop keeps running (and answers the TLS shutdown).
+        await asyncio.to_thread(sim.run, restart())
         await eventually(
             lambda: cluster.store.get("Pod", "default", "made-while-down") is not None, timeout=15
         )
