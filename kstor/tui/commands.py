@@ -58,10 +58,13 @@ class KstorCommands(Provider):
                     partial(app.jump_to, screen, row.key),
                     help=f"on the {screen.capitalize()} screen",
                 )
-                if app.chaos is not None and screen in ("nodes", "binding"):
-                    chaos_label = f"Chaos on {ref.label()}"
+            if app.chaos is not None and screen in ("nodes", "binding"):
+                chaos_label = f"Chaos on {ref.label()}"
+                chaos_score = matcher.match(chaos_label)
+                if chaos_score > 0:
+                    hits += 1
                     yield Hit(
-                        score * 0.9,
+                        chaos_score,
                         matcher.highlight(chaos_label),
                         partial(self._chaos, screen, row.key),
                         help="choose a chaos action for this object",

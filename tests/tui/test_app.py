@@ -289,3 +289,14 @@ async def test_chaos_cancel_runs_nothing(maker: FrameMaker) -> None:
         await pilot.press("n")
         assert not isinstance(app.screen, ConfirmScreen)
         assert chaos.ran == []
+
+
+async def test_command_palette_runs_a_chaos_action_on_an_object(maker: FrameMaker) -> None:
+    app, _ = make_app(maker, chaos=FakeChaos())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.frame is not None)
+        await pilot.press("ctrl+p", *"chaos on pod default/web-0")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChaosMenuScreen))
+        assert app.screen.ref is not None and app.screen.ref.name == "web-0"
