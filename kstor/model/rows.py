@@ -41,6 +41,7 @@ from kstor.model.types import (
     ClassInfo,
     DriverInfo,
     Evidence,
+    MountState,
     NodeReady,
     NodeRow,
     ObjRef,
@@ -237,14 +238,10 @@ def _volume_use(
 ) -> VolumeUse:
     pod_ref = ObjRef(POD, namespace_of(pod), name_of(pod))
     vol_name = volume.get("name") or ""
-    node_name = spec(pod).get("nodeName") or ""
-    record = mounts_annotation(pod)
-    claim_name = claim_name_of(pod, volume, key)
     read_only = bool((volume.get(key) or {}).get("readOnly"))
-    if claim_name is None:  # inline source: no binding, never attached (inline CSI is ephemeral)
-        src = volume.get(key) or {}
-        required, why = (False, field_evidence(f"spec.volumes[{vol_name}].{key}", "inline volume: no attach"))
-        path = mount_path(pod, plugin=key, spec_name=vol_name, host_path=src.get("path") or "")
+    claim_name = claim_name_of(pod, volume, key)
+    if claim_name is None:
+        attach, mount = _inline_states(pod, vol_name, volume.get(key) or {}, key=key, events=events)
         return VolumeUse(
             pod=pod_ref,
             volume=vol_name,
@@ -253,65 +250,18 @@ def _volume_use(
             pv=None,
             storage_class=None,
             binding=None,
-            attach=attach_state(
-                volume=vol_name,
-                required=required,
-                required_evidence=why,
-                node=node_name,
-                pod_deleting=deleting(pod),
-                attachments=[],
-                pod_events=events,
-            ),
-            mount=mount_state(
-                pod, volume=vol_name, spec_name=vol_name, path=path, record=record, pod_events=events
-            ),
+            attach=attach,
+            mount=mount,
             read_only=read_only,
         )
     claim = claims.get((pod_ref.namespace, claim_name))
     pv = volumes.get(claim.volume_name) if claim is not None and claim.volume_name else None
-    binding = (
-        claim.binding
-        if claim is not None
-        else BindingState(
-            BindingPhase.PENDING,
-            f'persistentvolumeclaim "{claim_name}" not found',
-            (field_evidence(f"spec.volumes[{vol_name}].persistentVolumeClaim.claimName", claim_name),),
-            reason=PendingReason.CLAIM_MISSING,
-        )
-    )
+    binding = claim.binding if claim is not None else _missing_claim(vol_name, claim_name)
     if pv is None:
-        attach = AttachState(
-            AttachPhase.NOT_ATTACHED,
-            "claim is not bound to a PV yet",
-            (field_evidence(f"pvc/{pod_ref.namespace}/{claim_name}.spec.volumeName", '""'),),
-        )
-        path = mount_path(pod, plugin="csi", spec_name=claim.volume_name if claim else vol_name)
-        mount = mount_state(
-            pod, volume=vol_name, spec_name=vol_name, path=path, record=record, pod_events=events
-        )
+        attach, mount = _unbound_states(pod, vol_name, claim_name, events=events)
     else:
-        required, why = attach_needs(pv.plugin, pv.driver, drivers)
-        attachments = list(source.attachments_for_volume(pv.name)) if required else []
-        attach = attach_state(
-            volume=pv.name,
-            required=required,
-            required_evidence=why,
-            node=node_name,
-            pod_deleting=deleting(pod),
-            attachments=attachments,
-            pod_events=events,
-        )
-        pv_obj = source.get(PV, None, pv.name) or {}
-        src = spec(pv_obj).get(pv.plugin) or {}
-        path = mount_path(pod, plugin=pv.plugin, spec_name=pv.name, host_path=src.get("path") or "")
-        mount = mount_state(
-            pod,
-            volume=vol_name,
-            spec_name=pv.name,
-            path=path,
-            record=record,
-            pod_events=events,
-            in_use_evidence=_in_use(node, pv, src),
+        attach, mount = _bound_states(
+            pod, vol_name, pv, drivers=drivers, source=source, node=node, events=events
         )
     return VolumeUse(
         pod=pod_ref,
@@ -325,6 +275,81 @@ def _volume_use(
         mount=mount,
         read_only=read_only,
     )
+
+
+def _inline_states(
+    pod: Obj, vol_name: str, src: Obj, *, key: str, events: list[Obj]
+) -> tuple[AttachState, MountState]:
+    """Inline sources (nfs, hostPath, inline CSI, ...) have no claim and are never attached here
+    (inline CSI volumes are ephemeral; inline in-tree block volumes are deprecated and ignored)."""
+    attach = AttachState(
+        AttachPhase.NOT_REQUIRED,
+        "no attach step for this volume",
+        (field_evidence(f"spec.volumes[{vol_name}].{key}", "inline volume: no attach"),),
+    )
+    path = mount_path(pod, plugin=key, spec_name=vol_name, host_path=src.get("path") or "")
+    mount = mount_state(
+        pod, volume=vol_name, spec_name=vol_name, path=path, record=mounts_annotation(pod), pod_events=events
+    )
+    return attach, mount
+
+
+def _missing_claim(vol_name: str, claim_name: str) -> BindingState:
+    return BindingState(
+        BindingPhase.PENDING,
+        f'persistentvolumeclaim "{claim_name}" not found',
+        (field_evidence(f"spec.volumes[{vol_name}].persistentVolumeClaim.claimName", claim_name),),
+        reason=PendingReason.CLAIM_MISSING,
+    )
+
+
+def _unbound_states(
+    pod: Obj, vol_name: str, claim_name: str, *, events: list[Obj]
+) -> tuple[AttachState, MountState]:
+    attach = AttachState(
+        AttachPhase.NOT_ATTACHED,
+        "claim is not bound to a PV yet",
+        (field_evidence(f"pvc/{namespace_of(pod)}/{claim_name}.spec.volumeName", '""'),),
+    )
+    path = mount_path(pod, plugin="csi", spec_name=vol_name)
+    mount = mount_state(
+        pod, volume=vol_name, spec_name=vol_name, path=path, record=mounts_annotation(pod), pod_events=events
+    )
+    return attach, mount
+
+
+def _bound_states(
+    pod: Obj,
+    vol_name: str,
+    pv: VolumeRow,
+    *,
+    drivers: Mapping[str, DriverInfo],
+    source: ObjectSource,
+    node: Obj | None,
+    events: list[Obj],
+) -> tuple[AttachState, MountState]:
+    required, why = attach_needs(pv.plugin, pv.driver, drivers)
+    attach = attach_state(
+        volume=pv.name,
+        required=required,
+        required_evidence=why,
+        node=spec(pod).get("nodeName") or "",
+        pod_deleting=deleting(pod),
+        attachments=list(source.attachments_for_volume(pv.name)) if required else [],
+        pod_events=events,
+    )
+    src = spec(source.get(PV, None, pv.name) or {}).get(pv.plugin) or {}
+    path = mount_path(pod, plugin=pv.plugin, spec_name=pv.name, host_path=src.get("path") or "")
+    mount = mount_state(
+        pod,
+        volume=vol_name,
+        spec_name=pv.name,
+        path=path,
+        record=mounts_annotation(pod),
+        pod_events=events,
+        in_use_evidence=_in_use(node, pv, src),
+    )
+    return attach, mount
 
 
 def unique_volume_name(pv: VolumeRow, src: Obj) -> str:
