@@ -99,6 +99,7 @@ class Kubelet(QueueLoop):
         self.in_use: set[str] = set()
         self.nfs_pods: set[Key] = set()
         self.nfs_seen: bool | None = None
+        self._nfs_armed = False
         self.beats = 0
         self._ip_seq = 1
         self._subnet = zlib.crc32(node_name.encode()) % 250 + 1
@@ -121,7 +122,7 @@ class Kubelet(QueueLoop):
                 self.enqueue_all()
                 # Stagger heartbeats so a thousand kubelets do not renew in the same instant.
                 self.queue.add(HEARTBEAT)
-                self.queue.add_after(NFS_CHECK, 1.0)
+                self._nfs_armed = False
                 while True:
                     for key in await self.queue.get_batch():
                         await self._sync_one(key)
@@ -151,6 +152,10 @@ class Kubelet(QueueLoop):
             interval = heartbeat_interval(self.cluster)
             return interval * (0.9 + 0.2 * self.cluster.ids.random())
         if key == NFS_CHECK:
+            # Only kubelets with NFS pods poll the server's state (1,000 idle timers add up).
+            if not self.nfs_pods:
+                self._nfs_armed = False
+                return None
             up = bool(self.cluster.world.get("nfs_up", True))
             if up != self.nfs_seen:
                 self.nfs_seen = up
@@ -200,6 +205,9 @@ class Kubelet(QueueLoop):
         nfs_up = bool(self.cluster.world.get("nfs_up", True))
         if any(v.plugin == "nfs" for v in volumes):
             self.nfs_pods.add(key)
+            if not self._nfs_armed:
+                self._nfs_armed = True
+                self.queue.add_after(NFS_CHECK, 1.0)
         delays: list[float] = []
         unmounted: list[str] = []
         unattached: list[str] = []
