@@ -237,3 +237,26 @@ def test_pod_rows_skip_non_storage_volumes_and_report_status():
     assert [u.volume for u in row.volumes] == ["data"]  # the projected token volume is not storage
     assert (row.status, row.ready) == ("ContainerCreating", False)
     assert topology(*csi_world()).pods[("default", "p")].ready is True
+
+
+def test_local_volume_mount_path_and_no_attach():
+    local = pv("v", phase="Bound", claim=("default", "c"))
+    local["spec"].pop("hostPath")
+    local["spec"]["local"] = {"path": "/mnt/disks/ssd1"}
+    the_pod = pod("p", node_name="node-1", claims=("c",))
+    use = use_of(node("node-1"), local, pvc("c", volume="v", phase="Bound"), the_pod)
+    assert use.attach.phase is AttachPhase.NOT_REQUIRED
+    assert (
+        use.mount.path
+        == f"/var/lib/kubelet/pods/{the_pod['metadata']['uid']}/volumes/kubernetes.io~local-volume/v"
+    )
+
+
+def test_detaching_shows_the_detach_error():
+    detaching = va("v", "node-1", deleting=True)
+    detaching["status"]["detachError"] = {"message": "rpc error: device busy"}
+    use = use_of(*csi_world(detaching, pod_kw={"deleting": True}))
+    assert (use.attach.phase, use.attach.message) == (
+        AttachPhase.DETACHING,
+        "detaching from node-1: rpc error: device busy",
+    )
