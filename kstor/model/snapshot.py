@@ -35,11 +35,12 @@ class Unplaced:
 
 @dataclass(frozen=True, eq=False)
 class Topology:
-    """One consistent view of the cluster's storage. Mappings are read-only views; never mutate.
+    """One consistent view of the cluster's storage. Every mapping is an immutable CowMap (iteration
+    order is unspecified: sort for display); a snapshot never changes once returned.
 
     Rows that did not change between two snapshots are identical objects. `generation` grows by one
-    per applied batch. `problems` holds the per-object lines steady() reports; `static_findings`
-    the findings that do not depend on time (see kstor.model.findings.findings for all of them).
+    per batch that changed anything. `problems` holds the per-object lines steady() reports;
+    `static_findings` the findings that do not depend on time (`findings(now=...)` adds the rest).
     """
 
     generation: int
