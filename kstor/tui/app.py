@@ -199,7 +199,7 @@ class KstorApp(App[None]):
             pane.display = False
             return
         pane.display = True
-        pane.show(self.frame, row.ref if row else None, mode)
+        pane.show(self.frame, row.ref if row else None, mode=mode)
 
     def action_back(self) -> None:
         box = self._filter_box

@@ -105,7 +105,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         feed.connect()
         from kstor.tui.app import KstorApp
 
-        app = KstorApp(feed, chaos=_chaos_bridge(kubeconfig, context, feed))
+        app = KstorApp(feed, chaos=_chaos_bridge(kubeconfig=kubeconfig, context=context, feed=feed))
         app.run()
         if app.return_code not in (None, 0):
             return int(app.return_code)
@@ -115,7 +115,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
             sim.stop()
 
 
-def _chaos_bridge(kubeconfig: str | None, context: str | None, feed: object) -> object | None:
+def _chaos_bridge(*, kubeconfig: str | None, context: str | None, feed: object) -> object | None:
     """Chaos from the dashboard, when the chaos package is installed (see screens/chaos.py)."""
     if os.environ.get("KSTOR_NO_CHAOS"):
         return None

@@ -80,7 +80,9 @@ class Frame:
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         return self.objects.get(kind, {}).get((namespace or "", name))
 
-    def events_for(self, kind: str, namespace: str | None, name: str, uid: str | None = None) -> list[dict]:
+    def events_for(
+        self, kind: str, namespace: str | None, name: str, *, uid: str | None = None
+    ) -> list[dict]:
         if uid and uid in self.events:
             return self.events[uid]
         return self.events.get(f"{kind}/{namespace or ''}/{name}", [])

@@ -90,7 +90,7 @@ def parse_time(value: str | None) -> float | None:
         return None
 
 
-def filter_rows(rows: list[Row], query: str, namespace: str | None) -> list[Row]:
+def filter_rows(rows: list[Row], query: str, *, namespace: str | None) -> list[Row]:
     """Rows matching every word of `query` (and `namespace`); a matching section keeps its members,
     a matching member keeps its section header."""
     words = query.lower().split()

@@ -71,7 +71,7 @@ def test_events_newest_first_with_counts(maker: FrameMaker) -> None:
 
 def test_filter_keeps_matching_rows_and_their_section(maker: FrameMaker) -> None:
     frame = maker.frame()
-    rows = filter_rows(frame.rows("nodes"), "mover-b", None)
+    rows = filter_rows(frame.rows("nodes"), "mover-b", namespace=None)
     shown = [render_text(r, frame.now) for r in rows]
     assert any(line.startswith(" worker-3 ") for line in shown)
     assert any("mover-b" in line for line in shown)

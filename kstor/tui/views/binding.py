@@ -75,7 +75,7 @@ def storage_class_rows(classes: Iterable[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def claim_cells(pvc: dict[str, Any], pv: dict[str, Any] | None, reason: str) -> tuple[str, ...]:
+def claim_cells(pvc: dict[str, Any], pv: dict[str, Any] | None, *, reason: str) -> tuple[str, ...]:
     pv_name = (pvc.get("spec") or {}).get("volumeName") or ""
     cap = ((pvc.get("status") or {}).get("capacity") or {}).get("storage") or (
         ((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}
@@ -112,7 +112,7 @@ def volume_cells(pv: dict[str, Any]) -> tuple[str, ...]:
 
 
 def chain_row(
-    pvc: dict[str, Any] | None, pv: dict[str, Any] | None, c: tuple[str, ...], ws: list[int]
+    pvc: dict[str, Any] | None, pv: dict[str, Any] | None, *, c: tuple[str, ...], ws: list[int]
 ) -> Row:
     obj, kind = (pvc, "PersistentVolumeClaim") if pvc is not None else (pv, "PersistentVolume")
     assert obj is not None
@@ -167,7 +167,9 @@ class ChainView:
             reason = why(pvc) if pvc_phase(pvc) != "Bound" else ""
             key = (id(pvc), id(pv), reason)
             hit = self._cells.get(key)
-            cells[key] = hit if hit is not None and hit[0] is pvc else (pvc, pv, claim_cells(pvc, pv, reason))
+            cells[key] = (
+                hit if hit is not None and hit[0] is pvc else (pvc, pv, claim_cells(pvc, pv, reason=reason))
+            )
             order.append(key)
         for name in sorted(set(pvs) - used):
             pv = pvs[name]
@@ -189,7 +191,7 @@ class ChainView:
             pvc, pv, c = cells[key]
             row = old_rows.get(key)
             if row is None or row.obj is not (pvc if pvc is not None else pv):
-                row = chain_row(pvc, pv, c, ws)
+                row = chain_row(pvc, pv, c=c, ws=ws)
             new_rows[key] = row
             out.append(row)
         self._cells, self._rows, self._ws = cells, new_rows, ws

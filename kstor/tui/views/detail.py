@@ -28,7 +28,7 @@ def describe(frame: Frame, ref: ObjRef) -> list[Line]:
     lines.extend(chain(frame, ref))
     lines.append([("", "")])
     uid = ((obj or {}).get("metadata") or {}).get("uid")
-    events = frame.events_for(ref.kind, ref.namespace, ref.name, uid)
+    events = frame.events_for(ref.kind, ref.namespace, ref.name, uid=uid)
     lines.append([(f"Events ({len(events)})", "bold")])
     for ev in events[:MAX_EVENTS]:
         count = int(ev.get("count") or 1)
@@ -72,7 +72,7 @@ def chain(frame: Frame, ref: ObjRef) -> list[Line]:
         return (
             claim_chain(frame, claim)
             if claim and claim.volume_name == pv.name
-            else volume_chain_lines(frame, pv, 1)
+            else volume_chain_lines(frame, pv, depth=1)
         )
     if ref.kind == POD:
         return pod_chain(frame, ref)
@@ -89,7 +89,7 @@ def chain(frame: Frame, ref: ObjRef) -> list[Line]:
                 out.append([(f"    error: {err}", BAD)])
         pv = topo.volumes.get(va.pv)
         if pv is not None:
-            out.extend(volume_chain_lines(frame, pv, 1))
+            out.extend(volume_chain_lines(frame, pv, depth=1))
         return out
     if ref.kind == STORAGE_CLASS:
         sc = topo.classes.get(ref.name)
@@ -129,7 +129,7 @@ def claim_chain(frame: Frame, claim: ClaimRow) -> list[Line]:
         out.append([(f"      held by: {', '.join(b.held_by)}", "yellow")])
     pv = topo.volumes.get(claim.volume_name) if claim.volume_name else None
     if pv is not None:
-        out.extend(volume_chain_lines(frame, pv, 2))
+        out.extend(volume_chain_lines(frame, pv, depth=2))
     elif claim.volume_name:
         out.append([(f"    └ pv {claim.volume_name} (missing)", BAD)])
     return out
@@ -150,7 +150,7 @@ def claim_users(frame: Frame, claim: ClaimRow) -> list[tuple[str, str]]:
     )
 
 
-def volume_chain_lines(frame: Frame, pv: VolumeRow, depth: int) -> list[Line]:
+def volume_chain_lines(frame: Frame, pv: VolumeRow, *, depth: int) -> list[Line]:
     topo = frame.topology
     assert topo is not None
     pad = "  " * depth

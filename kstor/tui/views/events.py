@@ -105,7 +105,7 @@ def event_rows(events: list[dict[str, Any]]) -> list[Row]:
 FIXED_WIDTHS = [9, 7, 22, 48, 5, 300]
 
 
-def event_row(ev: dict[str, Any], ws: list[int], when: float) -> Row:
+def event_row(ev: dict[str, Any], *, ws: list[int], when: float) -> Row:
     inv = ev.get("involvedObject") or {}
     typ, reason, obj = ev.get("type") or "", ev.get("reason") or "", object_label(ev)
     msg = " ".join((ev.get("message") or "").split())
@@ -167,7 +167,9 @@ class EventsView:
         for ev in storage:
             hit = self._rows.get(id(ev))
             row = (
-                hit[1] if hit is not None and hit[0] is ev else event_row(ev, FIXED_WIDTHS, self.time_of(ev))
+                hit[1]
+                if hit is not None and hit[0] is ev
+                else event_row(ev, ws=FIXED_WIDTHS, when=self.time_of(ev))
             )
             cache[id(ev)] = (ev, row)
             out.append(row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -21,14 +22,14 @@ class DetailPane(VerticalScroll):
         self.ref: ObjRef | None = None
         self._shown: tuple[int, ObjRef | None, str] | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static("", id="detail-body")
 
     @property
     def body(self) -> Static:
         return self.query_one("#detail-body", Static)
 
-    def show(self, frame: Frame | None, ref: ObjRef | None, mode: str | None = None) -> None:
+    def show(self, frame: Frame | None, ref: ObjRef | None, *, mode: str | None = None) -> None:
         if mode is not None:
             self.mode = mode
         self.ref = ref

@@ -100,7 +100,7 @@ class RowView(ScrollView, can_focus=True):
         return False
 
     def _apply(self, *, keep_key: str | None) -> None:
-        self._rows = filter_rows(self._all, self._query, self._namespace)
+        self._rows = filter_rows(self._all, self._query, namespace=self._namespace)
         width = max((self._row_width(r) for r in self._rows[:200]), default=0)
         self.virtual_size = Size(width, len(self._rows))
         index = self.cursor
