@@ -276,3 +276,49 @@ async def test_multi_attach_after_a_node_dies_then_force_delete_heals() -> None:
         assert mirror.topology.same_content(TopologyBuilder(mirror.source).build())
     finally:
         await cluster.stop()
+
+
+async def test_provisioner_down_turns_provisioning_into_provisioner_missing() -> None:
+    cluster = SimCluster(speed=500)
+    await cluster.start("seed")
+    try:
+        mirror = Mirror(cluster)
+        await async_wait_for(
+            lambda: steady(mirror.sync()).ok, timeout=60, message="seed never steady", interval=0.05
+        )
+        await cluster.controllers.stop("nfs-provisioner")
+        cluster.registry.create(
+            "persistentvolumeclaims",
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "late", "namespace": "default"},
+                "spec": {
+                    "accessModes": ["ReadWriteMany"],
+                    "storageClassName": "nfs-client",
+                    "resources": {"requests": {"storage": "1Mi"}},
+                },
+            },
+            "default",
+        )
+
+        def reason() -> str:
+            row = mirror.sync().claims.get(("default", "late"))
+            return row.binding.reason.value if row and row.binding.reason else ""
+
+        await async_wait_for(
+            lambda: reason() == "ProvisionerMissing",
+            timeout=60,
+            message="never ProvisionerMissing",
+            interval=0.05,
+        )
+        cluster.controllers.start("nfs-provisioner")
+        await async_wait_for(
+            lambda: mirror.sync().claims[("default", "late")].binding.phase is BindingPhase.BOUND,
+            timeout=60,
+            message="never bound after the provisioner returned",
+            interval=0.05,
+        )
+        assert steady(mirror.topology).ok
+    finally:
+        await cluster.stop()
