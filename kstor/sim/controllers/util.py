@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -149,17 +150,19 @@ class Changes:
 
 
 class Pacer:
-    """Yields to the event loop every `every` calls: one loop's long batch must not starve the others
-    (kubelet heartbeats, watches) on the shared event loop."""
+    """Yields to the event loop after `slice_seconds` of work (real time) between yields: one loop's
+    long batch must not starve the others (kubelet heartbeats, watches) on the shared event loop,
+    and a loop that yields too often gets almost nothing done when its neighbours run long slices."""
 
-    def __init__(self, every: int = 32) -> None:
-        self.every = every
-        self._count = 0
+    def __init__(self, slice_seconds: float = 0.02) -> None:
+        self.slice_seconds = slice_seconds
+        self._since = time.perf_counter()
 
     async def tick(self) -> None:
-        self._count += 1
-        if self._count % self.every == 0:
+        now = time.perf_counter()
+        if now - self._since >= self.slice_seconds:
             await asyncio.sleep(0)
+            self._since = time.perf_counter()
 
 
 # --- quantities --------------------------------------------------------------------------------------
