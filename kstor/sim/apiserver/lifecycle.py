@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from kstor.sim.apiserver import errors
+from kstor.sim.apiserver.pdbhelper import update_disruption_allowed_condition
 from kstor.sim.apiserver.resources import RESOURCES, Resource, lookup
 from kstor.sim.apiserver.selectors import combine, field_matcher, label_matcher, selector_matches
 from kstor.sim.apiserver.watch import Entry, WatchEvent
@@ -19,11 +20,16 @@ if TYPE_CHECKING:
     from kstor.sim.apiserver.registry import Registry
 
 FOREGROUND = "foregroundDeletion"
+_MAX_DISRUPTED_PODS = 2000  # eviction.go MaxDisruptedPodSize
 ORPHAN = "orphan"
 _TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 class LifecycleMixin:
+    # Set by the disruption controller when it starts: from then on eviction trusts the PDB status
+    # it maintains, as a real API server does. A registry without that loop computes budgets inline.
+    pdb_status_maintained: bool = False
+
     # --- delete ----------------------------------------------------------------------------------
     def delete(
         self: Registry,
@@ -301,6 +307,11 @@ class LifecycleMixin:
             )
         pdb_entry = pdbs[0]
         pdb = pdb_entry.obj
+        if not _pod_ready(pod) and (pdb.get("spec") or {}).get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
+            return  # an unhealthy pod may always go (AlwaysAllow)
+        if self.pdb_status_maintained:
+            self._check_and_decrement(pod, pdb_entry)
+            return
         selected = [
             e.obj
             for e in self._entries(RESOURCES["pods"], namespace)
@@ -336,6 +347,58 @@ class LifecycleMixin:
             }
         )
         status.setdefault("disruptedPods", {})[pod["metadata"]["name"]] = self.clock.timestamp()
+        self._store(RESOURCES["poddisruptionbudgets"], new, "MODIFIED", pdb_entry)
+
+    def _check_and_decrement(self: Registry, pod: dict[str, Any], pdb_entry: Entry) -> None:
+        """eviction.go with the disruption controller's status: refuse (429) when it is stale or
+        allows nothing, else take one disruption and record the pod in status.disruptedPods."""
+        pdb = pdb_entry.obj
+        name = pdb["metadata"]["name"]
+        status = pdb.get("status") or {}
+        healthy, desired = int(status.get("currentHealthy") or 0), int(status.get("desiredHealthy") or 0)
+        if not _pod_ready(pod) and healthy >= desired > 0:
+            return  # an unhealthy pod may go while the budget holds (IfHealthyBudget)
+        if int(status.get("observedGeneration") or 0) < int(pdb["metadata"].get("generation") or 1):
+            raise errors.too_many_requests(
+                "Cannot evict pod as it would violate the pod's disruption budget.",
+                retry_after=10,
+                causes=[
+                    {
+                        "reason": "DisruptionBudget",
+                        "message": f"The disruption budget {name} is still being processed by the server.",
+                    }
+                ],
+            )
+        allowed = int(status.get("disruptionsAllowed") or 0)
+        if allowed < 0:
+            raise errors.forbidden(
+                "poddisruptionbudget", name, "pdb disruptions allowed is negative", "policy"
+            )
+        if len(status.get("disruptedPods") or {}) > _MAX_DISRUPTED_PODS:
+            raise errors.forbidden(
+                "poddisruptionbudget",
+                name,
+                "DisruptedPods map too big - too many evictions not confirmed by PDB controller",
+                "policy",
+            )
+        if allowed == 0:
+            raise errors.too_many_requests(
+                "Cannot evict pod as it would violate the pod's disruption budget.",
+                retry_after=0,
+                causes=[
+                    {
+                        "reason": "DisruptionBudget",
+                        "message": f"The disruption budget {name} needs {desired} healthy "
+                        f"pods and has {healthy} currently",
+                    }
+                ],
+            )
+        new = pdb_entry.copy()
+        new_status = new.setdefault("status", {})
+        new_status["disruptionsAllowed"] = allowed - 1
+        if allowed - 1 == 0:
+            update_disruption_allowed_condition(new_status, self.clock.timestamp())
+        new_status.setdefault("disruptedPods", {})[pod["metadata"]["name"]] = self.clock.timestamp()
         self._store(RESOURCES["poddisruptionbudgets"], new, "MODIFIED", pdb_entry)
 
 
