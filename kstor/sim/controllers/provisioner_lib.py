@@ -140,9 +140,8 @@ class ExternalProvisioner(QueueLoop):
             self.queue.add(("pvc", pu.ns_of(new), pu.name_of(new)))
         elif plural == "persistentvolumes" and event_type != "DELETED" and self._volume_is_mine(new):
             self.queue.add(("pv", pu.name_of(new)))
-        elif plural in ("pods", "deployments") and pu.ns_of(new) == self.deployment_namespace:
-            started = _running(new) and (old is None or not _running(old))
-            if plural == "deployments" or started:
+        elif plural == "pods" and pu.ns_of(new) == self.deployment_namespace:
+            if _running(new) and (old is None or not _running(old)):
                 self.enqueue_all()  # our pod (re)started: look at everything again
 
     def _claim_is_mine(self, claim: Obj) -> bool:
