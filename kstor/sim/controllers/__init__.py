@@ -27,6 +27,7 @@ LOOP_MODULES = [
     "external_attacher",
     "kubelet",
     "node_lifecycle",
+    "disruption",
 ]
 
 
