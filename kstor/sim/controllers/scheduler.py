@@ -429,12 +429,14 @@ class Scheduler(QueueLoop):
                 {"metadata": {"annotations": {pu.ANN_BOUND_BY_CONTROLLER: "yes"}}, "spec": {"claimRef": ref}},
             )
         for claim in plan.provision:
-            self.registry.patch(
+            patched = self.registry.patch(
                 "persistentvolumeclaims",
                 pu.name_of(claim),
                 {"metadata": {"annotations": {pu.ANN_SELECTED_NODE: node}}},
                 pu.ns_of(claim),
             )
+            # _wait_bound reads the cache: record our own write so it is not mistaken for a reset
+            self.inf("persistentvolumeclaims").observe(patched)
         await self._wait_bound(plan)
 
     async def _wait_bound(self, plan: VolumePlan) -> None:
