@@ -73,7 +73,8 @@ def controller_ref(obj: Obj) -> Obj | None:
 class DisruptionController(QueueLoop):
     name = "disruption-controller"
     plurals = (PDBS, "pods", "replicasets", "deployments", "statefulsets")
-    resync_seconds = 30.0
+    # No periodic resync: every input arrives as an informer event, and a periodic pass would
+    # repeat the NoPods event of an empty budget many times a real second on a fast clock.
 
     def __init__(self, cluster: SimCluster) -> None:
         super().__init__(cluster)
