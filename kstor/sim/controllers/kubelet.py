@@ -52,6 +52,7 @@ class PodState:
     first_seen: float = 0.0
     timeout_reported_at: float | None = None
     started_at: str = ""
+    in_use: frozenset[str] = frozenset()  # attachable volumes this pod needs (volumesInUse)
     killing: bool = False
     ip: str = ""
 
@@ -243,6 +244,7 @@ class Kubelet(QueueLoop):
             state.mounts[info.name] = {"path": path, "state": "mounted", "message": ""}
             state.backoff.pop(info.name, None)
             state.retry_at.pop(info.name, None)
+        state.in_use = frozenset(v.unique_name for v in volumes if v.attachable and v.pv is not None)
         self._update_in_use()
         if unmounted:
             waited = now - state.first_seen
@@ -278,13 +280,8 @@ class Kubelet(QueueLoop):
 
     def _update_in_use(self) -> None:
         wanted: set[str] = set()
-        for key in self.pods:
-            pod = self.inf("pods").store.get(key)
-            if pod is None:
-                continue
-            for info in self._volumes(pod):
-                if info.attachable and info.pv is not None:
-                    wanted.add(info.unique_name)
+        for state in self.pods.values():
+            wanted |= state.in_use
         if wanted == self.in_use:
             return
         self.in_use = wanted

@@ -472,7 +472,9 @@ class Scheduler(QueueLoop):
             for key in keys:
                 self._claim_waiters.setdefault(key, set()).add(changed)
             waiter = asyncio.ensure_future(changed.wait())
-            sleeper = asyncio.ensure_future(self.clock.sleep(min(remaining, 30.0)))
+            # Claim events wake this waiter; the timer is only a safety net (and the deadline).
+            poll = pu.sim_timeout(self.clock, 60.0, real_floor=2.0)
+            sleeper = asyncio.ensure_future(self.clock.sleep(min(remaining, poll)))
             try:
                 await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
             finally:
