@@ -61,6 +61,10 @@ class OwnerLoop(QueueLoop):
     owner_plural = ""
     dependent_plural = "pods"
 
+    def __init__(self, cluster: SimCluster) -> None:
+        super().__init__(cluster)
+        self._hash_cache: dict[tuple[str, int, int], str] = {}
+
     def setup(self) -> None:
         self.inf(self.owner_plural).add_index("uid", lambda o: [pu.uid_of(o)])
         self.inf(self.dependent_plural).add_index(
@@ -83,6 +87,18 @@ class OwnerLoop(QueueLoop):
     def enqueue_all(self) -> None:
         for key in list(self.inf(self.owner_plural).store):
             self.queue.add(key)
+
+    def cached_hash(self, owner: Obj, collision_count: int) -> str:
+        """template_hash per (uid, generation): the template only changes with the generation."""
+        meta = owner.get("metadata", {})
+        key = (meta.get("uid", ""), meta.get("generation", 0), collision_count)
+        found = self._hash_cache.get(key)
+        if found is None:
+            if len(self._hash_cache) > 100_000:
+                self._hash_cache.clear()
+            found = template_hash(owner.get("spec", {}).get("template") or {}, collision_count)
+            self._hash_cache[key] = found
+        return found
 
     def dependents(self, owner: Obj) -> list[Obj]:
         return self.inf(self.dependent_plural).by_index("owner", pu.uid_of(owner))
@@ -206,9 +222,7 @@ class DeploymentController(OwnerLoop):
             return None
         spec = deploy.get("spec", {})
         owned = self.dependents(deploy)
-        tmpl_hash = template_hash(
-            spec.get("template") or {}, int(deploy.get("status", {}).get("collisionCount", 0))
-        )
+        tmpl_hash = self.cached_hash(deploy, int(deploy.get("status", {}).get("collisionCount", 0)))
         new_rs = next(
             (rs for rs in owned if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == tmpl_hash), None
         )
@@ -359,7 +373,7 @@ class StatefulSetController(OwnerLoop):
         spec = sts.get("spec", {})
         want = int(spec.get("replicas", 1))
         ordered = (spec.get("podManagementPolicy") or "OrderedReady") == "OrderedReady"
-        revision = f"{pu.name_of(sts)}-{template_hash(spec.get('template') or {})}"
+        revision = f"{pu.name_of(sts)}-{self.cached_hash(sts, 0)}"
         by_ord: dict[int, Obj] = {}
         pattern = re.compile(rf"^{re.escape(pu.name_of(sts))}-(\d+)$")
         for pod in self.dependents(sts):
