@@ -73,6 +73,8 @@ class DrillWatch:
         still = "; ".join(self.problems[:3]) + (
             f" (+{len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
         )
+        if not finished:
+            return f"not steady for {monotonic - self.started - self.deviation_at:.1f} s: {still}"
         return f"not recovered after {monotonic - self.started:.1f} s — still broken: {still}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import kubernetes
 import pytest
 import yaml
 
@@ -44,6 +45,8 @@ async def _open(app: KstorApp, pilot, key: str) -> None:  # type: ignore[no-unty
 
 
 async def test_delete_statefulset_pod_from_the_dashboard_and_watch_it_recover(tmp_path: Path) -> None:
+    """db-0's volume is pinned to its node, which is cordoned: the new db-0 stays Pending (deviation)
+    until the node is uncordoned (recovery). The drill view times it."""
     with SimServerThread(scenario="small", speed=20) as sim:
         feed = LiveFeed(kubeconfig=str(sim.kubeconfig))
         await in_thread(feed.connect)
@@ -56,6 +59,7 @@ async def test_delete_statefulset_pod_from_the_dashboard_and_watch_it_recover(tm
                 journal=str(tmp_path / "journal.jsonl"),
             ),
         )
+        core = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(str(sim.kubeconfig)))
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(
                 pilot,
@@ -64,6 +68,8 @@ async def test_delete_statefulset_pod_from_the_dashboard_and_watch_it_recover(tm
                 ),
                 timeout=30,
             )
+            node = app.frame.topology.pods[("default", "db-0")].node
+            await in_thread(core.patch_node, node, {"spec": {"unschedulable": True}})
             await _open(app, pilot, "pod/default/db-0")
             body = str(app.screen.query_one("#preview-body").content)
             assert "delete-pod default/db-0" in body and "reversible" in body
@@ -74,6 +80,9 @@ async def test_delete_statefulset_pod_from_the_dashboard_and_watch_it_recover(tm
                 timeout=15,
             )
             drill = app.screen
+            await wait_for(pilot, lambda: drill.watch.deviation_at is not None, timeout=30)
+            assert "recovered in" not in str(drill.query_one("#drill-verdict").content)
+            await in_thread(core.patch_node, node, {"spec": {"unschedulable": None}})
             try:
                 await wait_for(
                     pilot,
@@ -87,7 +96,7 @@ async def test_delete_statefulset_pod_from_the_dashboard_and_watch_it_recover(tm
                     f"timeline {watch.timeline[-8:]}; problems {watch.problems[:3]}"
                 ) from None
             timeline = str(drill.query_one("#drill-timeline").content)
-            assert "deviation" in timeline and "recovered" in timeline
+            assert "deviation" in timeline and "recovered" in timeline and "db-0" in timeline
         assert (tmp_path / "journal.jsonl").exists()
 
 
