@@ -13,6 +13,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import time
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable
@@ -292,6 +293,7 @@ class WorkQueue:
 
 
 RESYNC = ("__resync__",)
+SLICE_SECONDS = 0.01
 
 
 class QueueLoop(Controller):
@@ -310,6 +312,7 @@ class QueueLoop(Controller):
         self.clock = cluster.clock
         self.informers = shared_informers(cluster)
         self.queue = WorkQueue(self.clock)
+        self._slice_start = time.perf_counter()
 
     def inf(self, plural: str) -> Informer:
         return self.informers.informer(plural)
@@ -346,8 +349,15 @@ class QueueLoop(Controller):
                             self.queue.add_after(RESYNC, interval)
                         continue
                     await self._sync_one(key)
-                    # Yield after every key: one loop's big batch must not starve the others.
-                    await asyncio.sleep(0)
+                    await self.pace()
+
+    async def pace(self) -> None:
+        """Yield after ~10 ms of work: one loop's big batch must not starve the others, and yielding
+        after every key would leave a busy loop one key per turn of a crowded event loop."""
+        now = time.perf_counter()
+        if now - self._slice_start >= SLICE_SECONDS:
+            await asyncio.sleep(0)
+            self._slice_start = time.perf_counter()
 
     async def _sync_one(self, key: Hashable) -> None:
         try:

@@ -127,7 +127,8 @@ class Kubelet(QueueLoop):
                 while True:
                     for key in await self.queue.get_batch():
                         await self._sync_one(key)
-                        await asyncio.sleep(0)
+                        await self.pace()
+                    await asyncio.sleep(0)
             finally:
                 if route.routes.get(self.node_name) == self.on_event:
                     del route.routes[self.node_name]
