@@ -121,6 +121,8 @@ class KstorApp(App[None]):
 
     # -- frames -------------------------------------------------------------------
     def on_frame_updated(self, message: FrameUpdated) -> None:
+        if self._closing or not hasattr(self, "_views"):
+            return  # a frame that arrives while the app shuts down has nowhere to go
         frame = message.frame
         self.frame = frame
         with self.batch_update():
@@ -140,6 +142,9 @@ class KstorApp(App[None]):
 
     def _banner(self, text: str) -> None:
         banner = self._banner_widget
+        if text == getattr(self, "_banner_text", None):
+            return  # unchanged: no layout pass (it would repaint the whole screen)
+        self._banner_text = text
         banner.update(text)
         banner.display = bool(text)
 

@@ -101,8 +101,10 @@ class RowView(ScrollView, can_focus=True):
 
     def _apply(self, *, keep_key: str | None) -> None:
         self._rows = filter_rows(self._all, self._query, namespace=self._namespace)
-        width = max((self._row_width(r) for r in self._rows[:200]), default=0)
-        self.virtual_size = Size(width, len(self._rows))
+        width = max((self._row_width(r) for r in self._rows[:50]), default=0)
+        size = Size(max(width, self.virtual_size.width if self._rows else 0), len(self._rows))
+        if size != self.virtual_size:
+            self.virtual_size = size
         index = self.cursor
         if keep_key is not None and (index >= len(self._rows) or self._rows[index].key != keep_key):
             index = next((i for i, r in enumerate(self._rows) if r.key == keep_key), index)

@@ -43,8 +43,12 @@ class StatusBar(Horizontal):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; }
     StatusBar > Static { width: auto; padding: 0 1 0 0; }
+    StatusBar > #status-rate-label { width: 15; }
+    StatusBar > #status-findings { width: 1fr; }
     StatusBar > Sparkline { width: 16; margin: 0 1 0 0; }
     """
+
+    _shown: dict[str, object]
 
     def compose(self) -> ComposeResult:
         yield Static(Text("kstor", style="bold"), id="status-cluster")
@@ -52,6 +56,16 @@ class StatusBar(Horizontal):
         yield Static("events/s", id="status-rate-label")
         yield Sparkline([0], id="status-rate")
         yield Static("", id="status-findings")
+
+    def _set(self, name: str, content: Text | str, *, layout: bool) -> None:
+        """Update one part only when it changed: a layout pass repaints the whole screen."""
+        shown = self.__dict__.setdefault("_shown", {})
+        key = str(content) + (content.markup if isinstance(content, Text) else "")
+        if shown.get(name) == key:
+            return
+        shown[name] = key
+        for widget in self.query(f"#{name}").results(Static):  # none while the app shuts down
+            widget.update(content, layout=layout)
 
     def show(self, frame: Frame) -> None:
         cluster = frame.cluster
@@ -61,11 +75,13 @@ class StatusBar(Horizontal):
             (cluster.context, "bold cyan"),
             (" (sim)" if cluster.is_sim else "", "magenta"),
         )
-        self.query_one("#status-cluster", Static).update(label)
-        self.query_one("#status-health", Static).update(health_text(frame))
+        self._set("status-cluster", label, layout=True)
+        self._set("status-health", health_text(frame), layout=True)
         rate = frame.event_rate[-30:] or (0.0,)
-        self.query_one("#status-rate", Sparkline).data = list(rate)
-        self.query_one("#status-rate-label", Static).update(f"events/s {rate[-1]:.0f}")
+        for spark in self.query("#status-rate").results(Sparkline):
+            if list(spark.data or []) != list(rate):
+                spark.data = list(rate)
+        self._set("status-rate-label", f"events/s {rate[-1]:.0f}", layout=False)
         findings = Text.assemble(
             (
                 f"findings {len(frame.findings)}",
@@ -75,4 +91,4 @@ class StatusBar(Horizontal):
             ("  unhealthy volumes ", "dim"),
             (str(frame.unhealthy), "bold red" if frame.unhealthy else "green"),
         )
-        self.query_one("#status-findings", Static).update(findings)
+        self._set("status-findings", findings, layout=False)
