@@ -150,6 +150,7 @@ class AttachDetachController(QueueLoop):
         "pods",
     )
     resync_seconds = 60.0
+    resync_real_floor = 2.0
 
     def __init__(self, cluster: SimCluster) -> None:
         super().__init__(cluster)

@@ -28,6 +28,7 @@ class ExternalAttacher(QueueLoop):
     name = "csi-attacher"
     plurals = ("persistentvolumes", "volumeattachments")
     resync_seconds = 60.0
+    resync_real_floor = 2.0
 
     def setup(self) -> None:
         self.inf("volumeattachments").add_index(

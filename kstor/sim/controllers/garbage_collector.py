@@ -42,6 +42,7 @@ class GarbageCollector(QueueLoop):
         "leases",
     )
     resync_seconds = 60.0
+    resync_real_floor = 2.0
 
     def setup(self) -> None:
         for plural in DEPENDENT_PLURALS:

@@ -305,6 +305,7 @@ class QueueLoop(Controller):
 
     plurals: tuple[str, ...] = ()
     resync_seconds: float | None = None
+    resync_real_floor: float = 0.0
 
     def __init__(self, cluster: SimCluster) -> None:
         self.cluster = cluster
@@ -330,7 +331,10 @@ class QueueLoop(Controller):
         """Register indexes (called before the informers start)."""
 
     def resync_interval(self) -> float | None:
-        return self.resync_seconds
+        if self.resync_seconds is None:
+            return None
+        # A full resync every 60 sim seconds is every 60 ms at speed 1000: floor it in real time.
+        return max(self.resync_seconds, self.resync_real_floor * float(getattr(self.clock, "speed", 1.0)))
 
     async def run(self) -> None:
         self.queue = WorkQueue(self.clock)

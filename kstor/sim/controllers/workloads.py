@@ -126,6 +126,7 @@ class ReplicaSetController(OwnerLoop):
     plurals = ("replicasets", "pods")
     owner_plural = "replicasets"
     resync_seconds = 30.0
+    resync_real_floor = 2.0
 
     def __init__(self, cluster: SimCluster) -> None:
         super().__init__(cluster)
@@ -210,6 +211,7 @@ class DeploymentController(OwnerLoop):
     owner_plural = "deployments"
     dependent_plural = "replicasets"
     resync_seconds = 30.0
+    resync_real_floor = 2.0
 
     def __init__(self, cluster: SimCluster) -> None:
         super().__init__(cluster)
@@ -355,6 +357,7 @@ class StatefulSetController(OwnerLoop):
     plurals = ("statefulsets", "pods", "persistentvolumeclaims")
     owner_plural = "statefulsets"
     resync_seconds = 30.0
+    resync_real_floor = 2.0
 
     def __init__(self, cluster: SimCluster) -> None:
         super().__init__(cluster)
