@@ -136,11 +136,29 @@ class LiveFeed(Observers):
         try:
             info = self.kube.info
             self.cluster = ClusterLabel(info.context, info.server, info.is_sim)
+            if info.is_sim:
+                await self._follow_sim_clock()
             self._ready.set()
             await self._run()
         finally:
             with contextlib.suppress(Exception):
                 await self.kube.close()
+
+    async def _follow_sim_clock(self) -> None:
+        """Ages on the embedded cluster are measured on its clock, which may run faster than ours."""
+        from kstor.sim.clock import parse_timestamp
+
+        try:
+            body = await self.kube.connection.transport.request("GET", "/_sim/clock")
+            sim_now, speed = parse_timestamp(str(body["now"])).timestamp(), float(body["speed"])
+        except Exception as exc:  # an older sim, or a cluster that only looks like one: keep wall time
+            log.info("sim clock not readable (%s); ages use this machine's clock", exc)
+            return
+        wall_origin = self.clock()
+        if body.get("manual"):
+            self.clock = lambda: sim_now
+        else:
+            self.clock = lambda: sim_now + (time.time() - wall_origin) * speed
 
     def _fail(self, error: str) -> None:
         self._error = error
