@@ -68,6 +68,12 @@ def cordoned(sim: SimServerThread) -> bool:
     return bool(sim.call(sim.registry.get, "nodes", "worker-2")["spec"].get("unschedulable"))
 
 
+def web_pods_ready(sim: SimServerThread) -> int:
+    pods = sim.call(sim.registry.list, "pods", "default", label_selector="app=web")["items"]
+    ready = [c for p in pods for c in p.get("status", {}).get("conditions", []) if c.get("type") == "Ready"]
+    return sum(c.get("status") == "True" for c in ready)
+
+
 def journal_events(path: Path) -> list[str]:
     if not path.exists():
         return []
@@ -273,6 +279,8 @@ async def test_a_drill_runs_when_rbac_forbids_watching_events(small: SimServerTh
     from chaos.journal import Journal
 
     statuses: list[str] = []
+    # the drill refuses to inject unless steady: let the fresh scenario converge first
+    wait_for(lambda: web_pods_ready(small) == 3, timeout=60, message="3 web pods Ready")
     small.faults.deny("events")
     try:
         runner = DrillRunner(
