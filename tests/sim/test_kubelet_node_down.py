@@ -87,3 +87,19 @@ async def test_dead_kubelet_node_not_ready_taints_and_eviction() -> None:
         await until(lambda: not taint_keys(cluster, dead), "taints removed")
         node = get(cluster, "nodes", dead)
         assert {c["type"]: c for c in node["status"]["conditions"]}["Ready"]["status"] == "True"
+
+
+async def test_cordon_adds_the_unschedulable_taint_and_uncordon_removes_it() -> None:
+    async with running(web_app) as cluster:
+        node = "worker-1"
+        assert ("node.kubernetes.io/unschedulable", "NoSchedule") not in taint_keys(cluster, node)
+        cluster.registry.patch("nodes", node, {"spec": {"unschedulable": True}})
+        await until(
+            lambda: ("node.kubernetes.io/unschedulable", "NoSchedule") in taint_keys(cluster, node),
+            "cordon taint",
+        )
+        cluster.registry.patch("nodes", node, {"spec": {"unschedulable": None}})
+        await until(
+            lambda: ("node.kubernetes.io/unschedulable", "NoSchedule") not in taint_keys(cluster, node),
+            "cordon taint removed",
+        )

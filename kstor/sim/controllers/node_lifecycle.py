@@ -171,13 +171,17 @@ class NodeLifecycleController(QueueLoop):
 
     def _reconcile_taints(self, node: Obj) -> Obj:
         status = (pu.condition(node, "Ready") or {}).get("status", "Unknown")
-        managed = {pu.TAINT_UNREACHABLE, pu.TAINT_NOT_READY}
+        managed = {pu.TAINT_UNREACHABLE, pu.TAINT_NOT_READY, pu.TAINT_UNSCHEDULABLE}
         taints = node.get("spec", {}).get("taints") or []
         kept = [t for t in taints if t.get("key") not in managed]
         wanted_key = {"Unknown": pu.TAINT_UNREACHABLE, "False": pu.TAINT_NOT_READY}.get(status)
         wanted = list(kept)
+        existing = {(t.get("key"), t.get("effect")): t for t in taints}
+        if node.get("spec", {}).get("unschedulable"):
+            # doNoScheduleTaintingPass: a cordoned node carries the unschedulable NoSchedule taint
+            cordon = existing.get((pu.TAINT_UNSCHEDULABLE, "NoSchedule"))
+            wanted.append(cordon or {"key": pu.TAINT_UNSCHEDULABLE, "effect": "NoSchedule"})
         if wanted_key:
-            existing = {(t.get("key"), t.get("effect")): t for t in taints}
             for effect in ("NoSchedule", "NoExecute"):
                 taint = existing.get((wanted_key, effect)) or {"key": wanted_key, "effect": effect}
                 if effect == "NoExecute" and "timeAdded" not in taint:
@@ -185,10 +189,12 @@ class NodeLifecycleController(QueueLoop):
                 wanted.append(taint)
         if wanted == taints:
             return node
-        if wanted_key:
-            self.taint_added[pu.name_of(node)] = self.clock.elapsed()
-        else:
-            self.taint_added.pop(pu.name_of(node), None)
+        if self._no_execute({"spec": {"taints": wanted}}) != self._no_execute(node):
+            # the eviction clock restarts only when the NoExecute taints change, not on a cordon
+            if wanted_key:
+                self.taint_added[pu.name_of(node)] = self.clock.elapsed()
+            else:
+                self.taint_added.pop(pu.name_of(node), None)
         try:
             node = self.registry.patch("nodes", pu.name_of(node), {"spec": {"taints": wanted or None}})
         except ApiError:
