@@ -20,11 +20,14 @@ _UNREACHABLE = "node.kubernetes.io/unreachable"
 _DEFAULT_TOLERATION_SECONDS = 300
 
 
-def apply_defaults(plural: str, obj: Obj) -> None:
-    """Fill in `obj` (a dict as decoded from JSON) the way the API server defaults `plural`."""
+def apply_defaults(plural: str, obj: Obj, old: Obj | None = None) -> None:
+    """Fill in `obj` (a dict as decoded from JSON) the way the API server defaults `plural`.
+
+    `old`: the stored version an update replaces (lets the unknown-field pass skip unchanged parts).
+    """
     if not isinstance(obj, dict):
         return
-    prune_unknown_fields(plural, obj)  # decoding into Go structs drops them before any defaulting
+    prune_unknown_fields(plural, obj, old)  # decoding into Go structs drops them before any defaulting
     handler = _HANDLERS.get(plural)
     if handler is not None:
         handler(obj)

@@ -314,7 +314,7 @@ class Registry(LifecycleMixin):
                 else:
                     new.pop("status", None)
             self._keep_system_metadata(old_obj, new)
-            self._apply_defaults(res.plural, new)
+            self._apply_defaults(res.plural, new, old_obj)
         new["apiVersion"], new["kind"] = res.api_version, res.kind
         meta, old_meta = new["metadata"], old_obj["metadata"]
         if old_meta.get("deletionTimestamp"):
@@ -625,9 +625,9 @@ class Registry(LifecycleMixin):
                 f"unable to create new content in namespace {ns} because it is being terminated",
             )
 
-    def _apply_defaults(self, plural: str, obj: dict[str, Any]) -> None:
+    def _apply_defaults(self, plural: str, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
         if _defaults is not None:
-            _defaults.apply_defaults(plural, obj)
+            _defaults.apply_defaults(plural, obj, old)
         if plural == "namespaces":  # needed before H2's defaults exist; harmless after
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             obj.setdefault("status", {}).setdefault("phase", "Active")
