@@ -44,24 +44,26 @@ class EventRecorder:
         self._names: dict[tuple[str, str, str, str], str] = {}
 
     def event(self, obj: dict[str, Any], event_type: str, reason: str, message: str) -> dict[str, Any]:
+        """Record one Event (or fold a repeat into it); returns the stored Event, READ-ONLY."""
         ref = object_reference(obj)
         namespace = ref.get("namespace") or "default"
         key = (ref["uid"] or ref["name"], event_type, reason, message)
         now = self.registry.clock.timestamp()
         name = self._names.get(key)
         if name is not None:
+            # A repeat: patch count and lastTimestamp of the stored Event (one registry write, no
+            # get-copy-update round trip); the write path (defaults, validation, RV, watch) is the same.
             try:
-                existing = self.registry.get("events", name, namespace)
-            except Exception:  # expired or deleted: start a new series
-                existing = None
-            if existing is not None:
-                existing["count"] = int(existing.get("count", 1)) + 1
-                existing["lastTimestamp"] = now
+                stored = self.registry.entry("events", name, namespace).obj
+            except ApiError:  # expired or deleted: start a new series
+                stored = None
+            if stored is not None:
+                patch = {"count": int(stored.get("count", 1)) + 1, "lastTimestamp": now}
                 try:
-                    return self.registry.update("events", existing, namespace)
+                    return self.registry.patch_entry("events", name, patch, namespace).obj
                 except ApiError as exc:
                     log.debug("event %s/%s rejected: %s", namespace, name, exc.message)
-                    return existing
+                    return stored
         name = f"{ref['name']}.{self.registry.ids.hex(8)}"
         source: dict[str, str] = {"component": self.component}
         if self.host:
@@ -83,7 +85,7 @@ class EventRecorder:
         }
         self._names[key] = name
         try:
-            return self.registry.create("events", event, namespace)
+            return self.registry.create_entry("events", event, namespace).obj
         except ApiError as exc:
             # client-go drops an event the server refuses ("Server rejected event (will not retry!)"),
             # e.g. in a namespace that is being deleted; the control loop must carry on.
