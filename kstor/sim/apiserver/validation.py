@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from kstor.sim.apiserver.tables import parse_quantity
+from kstor.sim.apiserver.watch import dumps as _spec_key
 
 Obj = dict[str, Any]
 Cause = dict[str, str]
@@ -853,8 +855,31 @@ def _pod_spec(spec: Obj, path: Path, *, template: bool = False) -> list[Cause]:
     return causes
 
 
+# _pod_spec is a pure function of the spec: a pod's spec rarely changes after it is bound (annotation,
+# finalizer and deletion writes re-validate it unchanged), so results are kept by the spec's exact
+# JSON text (exact, so `true` and `1` are not confused as == would).
+_POD_SPEC_CACHE: OrderedDict[bytes, list[Cause]] = OrderedDict()
+_POD_SPEC_CACHE_SIZE = 4096
+
+
+def _pod_spec_cached(spec: Obj) -> list[Cause]:
+    try:
+        key = _spec_key(spec)
+    except (TypeError, ValueError):  # not plain JSON: validate without the cache
+        return _pod_spec(spec, _SPEC)
+    found = _POD_SPEC_CACHE.get(key)
+    if found is None:
+        found = _pod_spec(spec, _SPEC)
+        _POD_SPEC_CACHE[key] = found
+        if len(_POD_SPEC_CACHE) > _POD_SPEC_CACHE_SIZE:
+            _POD_SPEC_CACHE.popitem(last=False)
+    else:
+        _POD_SPEC_CACHE.move_to_end(key)
+    return [dict(cause) for cause in found]
+
+
 def _validate_pod(pod: Obj) -> list[Cause]:
-    return validate_meta(pod, dns1123_subdomain) + _pod_spec(_part(pod, "spec"), _SPEC)
+    return validate_meta(pod, dns1123_subdomain) + _pod_spec_cached(_part(pod, "spec"))
 
 
 _POD_UPDATABLE = ",".join(
@@ -871,6 +896,10 @@ _POD_UPDATABLE = ",".join(
 def _validate_pod_update(old: Obj, new: Obj) -> list[Cause]:
     causes = validate_meta_update(old, new) + _validate_pod(new)
     old_spec, new_spec = _part(old, "spec"), _part(new, "spec")
+    if new_spec == old_spec:
+        # Most pod updates (annotations, finalizers, deletion) leave the spec alone; the munged copy
+        # below would then equal old_spec too, so the immutability check has nothing to report.
+        return causes
     munged = json.loads(json.dumps(new_spec))
     for key in ("containers", "initContainers"):
         old_containers = _list(old_spec, key)
