@@ -708,6 +708,12 @@ class Registry(LifecycleMixin):
             self._by_uid[meta["uid"]] = key
         else:
             self._by_uid.pop(meta.get("uid", ""), None)
+        if (
+            old is not None
+            and new is not None
+            and old.obj["metadata"].get("ownerReferences") == meta.get("ownerReferences")
+        ):
+            return  # most updates keep their owners: the dependents index is already right
         old_refs, new_refs = refs(old), refs(new)
         for uid in old_refs - new_refs:
             deps = self._dependents.get(uid)
