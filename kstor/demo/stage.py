@@ -26,6 +26,7 @@ from chaos.restore import restore_entry
 from chaos.runner import make_action, run_action
 from kstor.demo.script import DemoScript
 from kstor.errors import KstorError
+from kstor.kube.kinds import KINDS as KINDS_BY_NAME
 from kstor.model.builder import TopologyBuilder
 from kstor.model.source import DictSource
 from kstor.model.steady import steady
@@ -36,16 +37,6 @@ from kstor.tui.app import KstorApp
 from kstor.tui.feed import ScriptedFeed
 from kstor.tui.frame import ClusterLabel, FrameBuilder, Health
 
-PLURALS = {
-    "StorageClass": "storageclasses",
-    "CSIDriver": "csidrivers",
-    "PersistentVolume": "persistentvolumes",
-    "PersistentVolumeClaim": "persistentvolumeclaims",
-    "VolumeAttachment": "volumeattachments",
-    "Pod": "pods",
-    "Node": "nodes",
-    "Event": "events",
-}
 SETTLE_STEP = 0.2  # sim seconds the loops get to react before a frame is taken
 DEMO_CONTEXT = "kstor-sim"
 
@@ -154,7 +145,8 @@ class SimStage:
 
     def _snapshot_source(self) -> DictSource:
         registry = self.cluster.registry
-        return DictSource((kind, obj) for kind in KINDS for obj in registry.list(PLURALS[kind])["items"])
+        listed = ((kind, registry.list(KINDS_BY_NAME[kind].plural)["items"]) for kind in KINDS)
+        return DictSource((kind, obj) for kind, items in listed for obj in items)
 
     async def settle(self) -> None:
         await self.cluster.clock.advance(SETTLE_STEP, step=SETTLE_STEP / 4)

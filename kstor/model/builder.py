@@ -27,7 +27,7 @@ from kstor.model import findings as fnd
 from kstor.model import rows
 from kstor.model.cowmap import CowMap, CowMapWriter
 from kstor.model.fields import spec, status
-from kstor.model.snapshot import ClaimKey, PodKey, Topology
+from kstor.model.snapshot import MAP_NAMES, ClaimKey, PodKey, Topology
 from kstor.model.source import ObjectSource, object_key
 from kstor.model.steady import claim_problems, pod_problems
 from kstor.model.types import (
@@ -74,9 +74,9 @@ class TopologyBuilder:
         self._full = False  # build(): every object is dirty, so dependency spreading is skipped
         # Working rows live in plain dicts (fast to read); snapshots are sharded copy-on-write maps
         # updated with just the keys a batch touched, so they share every shard it left alone.
-        self._maps: dict[str, dict[Any, Any]] = {name: {} for name in _MAP_NAMES}
-        self._snaps: dict[str, CowMap[Any, Any]] = {name: CowMap() for name in _MAP_NAMES}
-        self._touched: dict[str, set[Any]] = {name: set() for name in _MAP_NAMES}
+        self._maps: dict[str, dict[Any, Any]] = {name: {} for name in MAP_NAMES}
+        self._snaps: dict[str, CowMap[Any, Any]] = {name: CowMap() for name in MAP_NAMES}
+        self._touched: dict[str, set[Any]] = {name: set() for name in MAP_NAMES}
         self._copied: set[str] = set()
         self._malformed: dict[ObjRef, str] = {}
         self._pod_node: dict[PodKey, str] = {}
@@ -562,20 +562,6 @@ def _discard(index: dict[Any, set[Any]], bucket: Any, item: Any) -> None:
             del index[bucket]
 
 
-_MAP_NAMES = (
-    "nodes",
-    "pods",
-    "claims",
-    "volumes",
-    "attachments",
-    "classes",
-    "drivers",
-    "claim_users",
-    "unplaced_refs",
-    "static_findings",
-    "problems",
-    "pending_claims",
-)
 
 
 def build_topology(source: ObjectSource) -> Topology:

@@ -85,23 +85,23 @@ class Topology:
 
     def same_content(self, other: Topology) -> bool:
         """True when both snapshots describe the same cluster (ignores generation)."""
-        return all(
-            dict(getattr(self, name)) == dict(getattr(other, name))
-            for name in (
-                "nodes",
-                "pods",
-                "claims",
-                "volumes",
-                "attachments",
-                "classes",
-                "drivers",
-                "claim_users",
-                "unplaced_refs",
-                "static_findings",
-                "problems",
-                "pending_claims",
-            )
-        )
+        return all(dict(getattr(self, name)) == dict(getattr(other, name)) for name in MAP_NAMES)
 
+
+# The topology's maps, in one place for the builder and for comparisons.
+MAP_NAMES = (
+    "nodes",
+    "pods",
+    "claims",
+    "volumes",
+    "attachments",
+    "classes",
+    "drivers",
+    "claim_users",
+    "unplaced_refs",
+    "static_findings",
+    "problems",
+    "pending_claims",
+)
 
 Snapshot = Topology

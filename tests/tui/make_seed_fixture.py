@@ -21,16 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from kstor.sim.cluster import SimCluster
 
 OUT = Path(__file__).with_name("seed_cluster.json")
-PLURALS = {
-    "StorageClass": "storageclasses",
-    "CSIDriver": "csidrivers",
-    "PersistentVolume": "persistentvolumes",
-    "PersistentVolumeClaim": "persistentvolumeclaims",
-    "VolumeAttachment": "volumeattachments",
-    "Pod": "pods",
-    "Node": "nodes",
-    "Event": "events",
-}
 CONTAINER = [
     {
         "name": "app",
@@ -124,7 +114,7 @@ async def main() -> None:
         await until("Multi-Attach", lambda: events(reg, "FailedAttachVolume", "db-0-reader"))
         await until("FailedMount", lambda: events(reg, "FailedMount", "nfs-reader"))
         await until("WaitForFirstConsumer", lambda: events(reg, "WaitForFirstConsumer", "wffc-claim"))
-        objects = {kind: items(reg, plural) for kind, plural in PLURALS.items()}
+        objects = {kind: items(reg, KINDS_BY_NAME[kind].plural) for kind in MODEL_KINDS}
         doc = {"now": cluster.clock.now().isoformat(), "objects": objects}
         OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
         print(f"wrote {OUT} ({sum(len(v) for v in objects.values())} objects)")
