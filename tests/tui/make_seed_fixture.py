@@ -18,6 +18,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from kstor.kube.kinds import KINDS as KINDS_BY_NAME
+from kstor.model.types import KINDS as MODEL_KINDS
 from kstor.sim.cluster import SimCluster
 
 OUT = Path(__file__).with_name("seed_cluster.json")
