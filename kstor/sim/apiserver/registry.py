@@ -301,10 +301,14 @@ class Registry(LifecycleMixin):
         if wanted_rv and str(wanted_rv) != old_obj["metadata"]["resourceVersion"]:
             raise errors.conflict(res.group_resource, name)
         if subresource == "status":
+            # `new` is already a private copy (update_entry/patch_entry decode it), so its status can be
+            # taken as is; everything else is the stored version's, shared copy-on-write. Only metadata
+            # is written below (resourceVersion), so only it gets a (shallow) copy.
             merged = dict(old_obj)
+            merged["metadata"] = dict(old_obj["metadata"])
             if "status" in new:
                 merged["status"] = new["status"]
-            new = json.loads(dumps(merged))
+            new = merged
         elif subresource is not None:
             raise errors.bad_request(f"unsupported subresource {subresource!r} for update")
         else:
