@@ -85,7 +85,8 @@ class EventRecorder:
         }
         self._names[key] = name
         try:
-            return self.registry.create_entry("events", event, namespace).obj
+            # `event` is built here from strings and the stored object's reference, and dropped after.
+            return self.registry.create_owned_entry("events", event, namespace).obj
         except ApiError as exc:
             # client-go drops an event the server refuses ("Server rejected event (will not retry!)"),
             # e.g. in a namespace that is being deleted; the control loop must carry on.

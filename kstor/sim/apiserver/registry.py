@@ -178,8 +178,15 @@ class Registry(LifecycleMixin):
         self, plural: str, obj: dict[str, Any], namespace: str | None = None, *, dry_run: bool = False
     ) -> Entry:
         """`create()` returning the stored (read-only) entry: the HTTP layer sends its cached JSON."""
+        return self.create_owned_entry(plural, json.loads(dumps(obj)), namespace, dry_run=dry_run)
+
+    def create_owned_entry(
+        self, plural: str, obj: dict[str, Any], namespace: str | None = None, *, dry_run: bool = False
+    ) -> Entry:
+        """`create_entry()` for a caller that hands `obj` over: a freshly built tree of plain JSON values
+        (dict, list, str, int, float, bool, None) that it never touches again, so the defensive copy
+        is skipped (the EventRecorder writes thousands of these)."""
         res = lookup(plural)
-        obj = json.loads(dumps(obj))
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
