@@ -645,14 +645,12 @@ def _copy_key(source: Obj, target: Obj, key: str) -> None:
         target.pop(key, None)
 
 
-def _validate_pvc_update(old: Obj, new: Obj) -> list[Cause]:
-    causes = validate_meta_update(old, new) + _validate_pvc(new)
+def _pvc_spec_change(old: Obj, new: Obj, old_annotations: Obj, new_annotations: Obj) -> list[Cause]:
+    causes: list[Cause] = []
     old_spec, new_spec = (
         json.loads(json.dumps(_part(old, "spec"))),
         json.loads(json.dumps(_part(new, "spec"))),
     )
-    old_annotations = _part(old, "metadata").get("annotations") or {}
-    new_annotations = _part(new, "metadata").get("annotations") or {}
     if not old_spec.get("volumeName"):
         _copy_key(new_spec, old_spec, "volumeName")  # binding sets volumeName once
     if old_spec.get("storageClassName") is None and new_spec.get("storageClassName") is not None:
@@ -679,6 +677,26 @@ def _validate_pvc_update(old: Obj, new: Obj) -> list[Cause]:
             "bound claims"
         )
         causes.append(forbidden(_SPEC, _with_diff(message, old_spec, new_spec)))
+    return causes
+
+
+def _validate_pvc_update(old: Obj, new: Obj) -> list[Cause]:
+    causes = validate_meta_update(old, new) + _validate_pvc(new)
+    old_annotations = _part(old, "metadata").get("annotations") or {}
+    new_annotations = _part(new, "metadata").get("annotations") or {}
+    if _part(new, "spec") == _part(old, "spec"):
+        # Status, annotation and finalizer writes: the munged comparison below cannot find a change,
+        # only the beta class annotation can still be at fault (as in _pvc_spec_change).
+        if old_annotations.get(_BETA_CLASS) != new_annotations.get(_BETA_CLASS):
+            causes.append(
+                invalid(
+                    _META.child("annotations", _BETA_CLASS),
+                    new_annotations.get(_BETA_CLASS, ""),
+                    "field is immutable",
+                )
+            )
+    else:
+        causes += _pvc_spec_change(old, new, old_annotations, new_annotations)
     old_size = parse_quantity(_part(_part(_part(old, "spec"), "resources"), "requests").get("storage"))
     new_size = parse_quantity(_part(_part(_part(new, "spec"), "resources"), "requests").get("storage"))
     status_size = parse_quantity(_part(_part(old, "status"), "capacity").get("storage"))
