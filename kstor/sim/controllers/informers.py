@@ -357,7 +357,11 @@ class QueueLoop(Controller):
 
     async def pace(self) -> None:
         """Yield after ~10 ms of work: one loop's big batch must not starve the others, and yielding
-        after every key would leave a busy loop one key per turn of a crowded event loop."""
+        after every key would leave a busy loop one key per turn of a crowded event loop.
+        On a manual clock it yields after every key: the interleaving must not depend on CPU speed."""
+        if self.clock.manual:
+            await asyncio.sleep(0)
+            return
         now = time.perf_counter()
         if now - self._slice_start >= SLICE_SECONDS:
             await asyncio.sleep(0)

@@ -45,7 +45,7 @@ class _ProtectionLoop(QueueLoop):
     finalizer = ""
 
     def setup(self) -> None:
-        self.pacer = Pacer()
+        self.pacer = Pacer(clock=self.clock)
 
     def enqueue_all(self) -> None:
         for key, obj in self.inf(self.plural).store.items():

@@ -119,7 +119,7 @@ class ExternalProvisioner(QueueLoop):
 
     # --- queueing ------------------------------------------------------------------------------------
     def setup(self) -> None:
-        self.pacer = Pacer()
+        self.pacer = Pacer(clock=self.clock)
         self.inf("pods").add_index(IDX_NAMESPACE, lambda pod: [pu.ns_of(pod)])
         self._host = ""
         self.recorder = EventRecorder(self.registry, self.provisioner_name())

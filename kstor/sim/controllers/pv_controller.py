@@ -120,7 +120,7 @@ class PVController(QueueLoop):
         return max(15.0, self.clock.speed * (0.25 + len(self.unsettled) / 10_000))
 
     def setup(self) -> None:
-        self.pacer = Pacer()
+        self.pacer = Pacer(clock=self.clock)
         self.recorder = EventRecorder(self.registry, COMPONENT)
         self.inf("persistentvolumes").add_index(IDX_CLAIMREF, claimref_keys)
         self.inf("pods").add_index(IDX_POD_CLAIMS, pod_claim_keys)
