@@ -145,7 +145,8 @@ class SimStage:
 
     def _snapshot_source(self) -> DictSource:
         registry = self.cluster.registry
-        listed = ((kind, registry.list(KINDS_BY_NAME[kind].plural)["items"]) for kind in KINDS)
+        # the stored objects themselves (read-only): the model never mutates what it is given
+        listed = ((kind, registry.items(KINDS_BY_NAME[kind].plural)) for kind in KINDS)
         return DictSource((kind, obj) for kind, items in listed for obj in items)
 
     async def settle(self) -> None:
