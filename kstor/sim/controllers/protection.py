@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kstor.sim.controllers import podutil as pu
 from kstor.sim.controllers.informers import RESYNC, Obj, QueueLoop
 from kstor.sim.controllers.pv_controller import IDX_POD_CLAIMS, pod_claim_keys
-from kstor.sim.controllers.util import Pacer, is_not_found, mutate
+from kstor.sim.controllers.util import is_not_found, mutate
 
 if TYPE_CHECKING:
     from kstor.sim.cluster import SimCluster
@@ -44,9 +44,6 @@ class _ProtectionLoop(QueueLoop):
     plural = ""
     finalizer = ""
 
-    def setup(self) -> None:
-        self.pacer = Pacer(clock=self.clock)
-
     def enqueue_all(self) -> None:
         for key, obj in self.inf(self.plural).store.items():
             if self._needs_work(obj):
@@ -63,12 +60,6 @@ class _ProtectionLoop(QueueLoop):
         raise NotImplementedError
 
     async def sync(self, key: Hashable) -> float | None:
-        # QueueLoop.pace already yields after each real-time slice. A second slice timer here
-        # would count the time suspended in pace() as work and yield again (and vice versa):
-        # one key per two turns of a crowded event loop, which stalled 10,000 claims near 1,000.
-        # On a manual clock both yield after every key, and that interleaving is kept as is.
-        if self.pacer.deterministic:
-            await self.pacer.tick()
         if key == RESYNC:
             return None
         assert isinstance(key, tuple)

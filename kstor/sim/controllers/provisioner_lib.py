@@ -22,7 +22,6 @@ from kstor.sim.controllers.util import (
     ANN_PROVISIONED_BY,
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
-    Pacer,
     claim_reference,
     is_not_found,
     mutate,
@@ -119,7 +118,6 @@ class ExternalProvisioner(QueueLoop):
 
     # --- queueing ------------------------------------------------------------------------------------
     def setup(self) -> None:
-        self.pacer = Pacer(clock=self.clock)
         self.inf("pods").add_index(IDX_NAMESPACE, lambda pod: [pu.ns_of(pod)])
         self._host = ""
         self.recorder = EventRecorder(self.registry, self.provisioner_name())
@@ -158,12 +156,6 @@ class ExternalProvisioner(QueueLoop):
         )
 
     async def sync(self, key: Hashable) -> float | None:
-        # QueueLoop.pace already yields after each real-time slice. A second slice timer here
-        # would count the time suspended in pace() as work and yield again (and vice versa):
-        # one key per two turns of a crowded event loop, which stalled 10,000 claims near 1,000.
-        # On a manual clock both yield after every key, and that interleaving is kept as is.
-        if self.pacer.deterministic:
-            await self.pacer.tick()
         if key == RESYNC or not isinstance(key, tuple):
             return None
         pod = self.active_pod()

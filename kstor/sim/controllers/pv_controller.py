@@ -24,7 +24,6 @@ from kstor.sim.controllers.util import (
     ANN_PROVISIONED_BY,
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
-    Pacer,
     claim_reference,
     claim_uses_selector,
     is_bound_to_claim,
@@ -120,7 +119,6 @@ class PVController(QueueLoop):
         return max(15.0, self.clock.speed * (0.25 + len(self.unsettled) / 10_000))
 
     def setup(self) -> None:
-        self.pacer = Pacer(clock=self.clock)
         self.recorder = EventRecorder(self.registry, COMPONENT)
         self.inf("persistentvolumes").add_index(IDX_CLAIMREF, claimref_keys)
         self.inf("pods").add_index(IDX_POD_CLAIMS, pod_claim_keys)
@@ -167,12 +165,6 @@ class PVController(QueueLoop):
                 self.queue.add(key)
 
     async def sync(self, key: Hashable) -> float | None:
-        # QueueLoop.pace already yields after each real-time slice. A second slice timer here
-        # would count the time suspended in pace() as work and yield again (and vice versa):
-        # one key per two turns of a crowded event loop, which stalled 10,000 claims near 1,000.
-        # On a manual clock both yield after every key, and that interleaving is kept as is.
-        if self.pacer.deterministic:
-            await self.pacer.tick()
         if key == RESYNC:
             return None
         assert isinstance(key, tuple)

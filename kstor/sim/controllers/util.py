@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -147,28 +146,6 @@ class Changes:
             waiter.cancel()
             sleeper.cancel()
         return self.drain()
-
-
-class Pacer:
-    """Yields to the event loop after `slice_seconds` of work (real time) between yields: one loop's
-    long batch must not starve the others (kubelet heartbeats, watches) on the shared event loop,
-    and a loop that yields too often gets almost nothing done when its neighbours run long slices."""
-
-    def __init__(self, slice_seconds: float = 0.02, *, clock: Any = None) -> None:
-        self.slice_seconds = slice_seconds
-        # On a manual clock (recorded demos) slices must not depend on how fast this machine is:
-        # yield after every item, so every run interleaves the loops the same way.
-        self.deterministic = bool(getattr(clock, "manual", False))
-        self._since = time.perf_counter()
-
-    async def tick(self) -> None:
-        if self.deterministic:
-            await asyncio.sleep(0)
-            return
-        now = time.perf_counter()
-        if now - self._since >= self.slice_seconds:
-            await asyncio.sleep(0)
-            self._since = time.perf_counter()
 
 
 # --- quantities --------------------------------------------------------------------------------------
