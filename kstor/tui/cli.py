@@ -33,6 +33,11 @@ class SimChild:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = SIM_READY_TIMEOUT) -> str:
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the child without waiting, so the caller can do its own start-up meanwhile."""
         cmd = [
             sys.executable,
             "-m",
@@ -50,13 +55,17 @@ class SimChild:
             self.proc = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
+
+    def wait_ready(self, timeout: float = SIM_READY_TIMEOUT) -> str:
+        """Block until the child has written its kubeconfig; return its path."""
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise KstorError(f"embedded cluster exited ({self.proc.returncode}): {self._last_line()}")
             if self.kubeconfig.exists() and self.kubeconfig.stat().st_size > 0:
                 return str(self.kubeconfig)
-            time.sleep(0.05)
+            time.sleep(0.01)
         self.stop()
         raise KstorError(f"embedded cluster not ready after {timeout:g}s: {self._last_line()}")
 
@@ -89,8 +98,6 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    from kstor.tui.live import LiveFeed
-
     # A closed terminal (SIGHUP) or a kill (SIGTERM) still stops the embedded cluster via `finally`.
     for sig in (signal.SIGHUP, signal.SIGTERM):
         with contextlib.suppress(ValueError, OSError):
@@ -100,10 +107,15 @@ def run_dashboard(args: argparse.Namespace) -> int:
     try:
         if args.sim:
             sim = SimChild(args.sim, speed=args.speed)
-            kubeconfig, context = sim.start(), None
+            sim.launch()
+        # Importing Textual and the app takes about as long as the sim child's own start-up: overlap them.
+        from kstor.tui.app import KstorApp
+        from kstor.tui.live import LiveFeed
+
+        if sim is not None:
+            kubeconfig, context = sim.wait_ready(), None
         feed = LiveFeed(kubeconfig=kubeconfig, context=context, namespaces=args.namespace)
         feed.connect()
-        from kstor.tui.app import KstorApp
 
         app = KstorApp(feed, chaos=_chaos_bridge(kubeconfig=kubeconfig, context=context, feed=feed))
         app.run()
