@@ -18,6 +18,7 @@ batch to `apply()` (DELETED changes carry the last known object).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -82,7 +83,11 @@ class TopologyBuilder:
         self._pod_node: dict[PodKey, str] = {}
         self._pod_claims: dict[PodKey, tuple[str, ...]] = {}
         self._claim_users: dict[ClaimKey, set[PodKey]] = defaultdict(set)
-        self._node_pods: dict[str, set[PodKey]] = defaultdict(set)
+        self._node_pods: dict[str, set[PodKey]] = defaultdict(set)  # "" holds the unscheduled pods
+        # the pods of each node in (namespace, name) order, as NodeRow.pods lists them; nodes whose
+        # list got appended to since its last sort are in _unsorted (sorted when next read)
+        self._node_order: dict[str, list[PodKey]] = {}
+        self._unsorted: set[str] = set()
         self._class_claims: dict[str, set[ClaimKey]] = defaultdict(set)
         self._driver_volumes: dict[str, set[str]] = defaultdict(set)
         self._volume_claims: dict[str, set[ClaimKey]] = defaultdict(set)  # pv name -> claims naming it
@@ -220,17 +225,14 @@ class TopologyBuilder:
         """Who uses which claim and which pods sit on which node, from the raw pods that changed."""
         for key in dirty.raw_pods:
             dirty.pods.add(key)
-            old_node, old_claims = self._pod_node.pop(key, ""), self._pod_claims.pop(key, ())
+            existed = key in self._pod_node
+            old_node, old_claims = self._pod_node.get(key, ""), self._pod_claims.get(key, ())
             pod = self._source.get(POD, key[0], key[1])
             node, claims = _pod_relations(pod) if pod else ("", ())
-            _discard(self._node_pods, old_node, key)
-            for claim in old_claims:
-                _discard(self._claim_users, (key[0], claim), key)
-            if pod is not None:
-                self._pod_node[key], self._pod_claims[key] = node, claims
-                self._node_pods[node].add(key)
-                for claim in claims:
-                    self._claim_users[(key[0], claim)].add(key)
+            moved = pod is None or not existed or node != old_node or claims != old_claims
+            if moved:
+                self._move_pod(key, old=(old_node, old_claims) if existed else None,
+                               new=(node, claims) if pod is not None else None)
             touched = {(key[0], c) for c in (*old_claims, *claims)}
             # claim and PV rows see pods only as "who uses me, with a node" (protection holders,
             # the "on no node" section): a status-only pod change leaves them alone
@@ -240,7 +242,8 @@ class TopologyBuilder:
                     self._set("claim_users", claim_key, frozenset(users) if users else None)
                 dirty.claims |= touched
             nodes = {n for n in (old_node, node) if n}
-            dirty.nodes |= nodes
+            if moved:  # otherwise the node rows follow the pod row, if that changes (_update_pods)
+                dirty.nodes |= nodes
             # whether a VolumeAttachment is orphaned depends on the pods using its PV on its node
             for claim_key in touched if nodes and not self._full else ():
                 volume = self._claim_volume(claim_key)
@@ -250,6 +253,38 @@ class TopologyBuilder:
                         for va in self._source.attachments_for_volume(volume)
                         if spec(va).get("nodeName") in nodes
                     )
+
+    def _move_pod(
+        self, key: PodKey, *, old: tuple[str, tuple[str, ...]] | None, new: tuple[str, tuple[str, ...]] | None
+    ) -> None:
+        """Re-file one pod under its node and claims (None: the pod was or is absent)."""
+        if old is not None:
+            del self._pod_node[key], self._pod_claims[key]
+            _discard(self._node_pods, old[0], key)
+            self._unorder(old[0], key)
+            for claim in old[1]:
+                _discard(self._claim_users, (key[0], claim), key)
+        if new is not None:
+            self._pod_node[key], self._pod_claims[key] = new
+            self._node_pods[new[0]].add(key)
+            if new[0]:
+                self._node_order.setdefault(new[0], []).append(key)
+                self._unsorted.add(new[0])
+            for claim in new[1]:
+                self._claim_users[(key[0], claim)].add(key)
+
+    def _unorder(self, node: str, key: PodKey) -> None:
+        order = self._node_order.get(node)
+        if order is None:
+            return
+        if node in self._unsorted:
+            order.sort()
+            self._unsorted.discard(node)
+        i = bisect_left(order, key)
+        if i < len(order) and order[i] == key:
+            del order[i]
+        if not order:
+            del self._node_order[node]
 
     def _update_node_objects(self, dirty: _Dirty) -> None:
         """A node's volumesInUse is evidence on its pods' mounts: re-dirty them only when it changed."""
@@ -384,14 +419,21 @@ class TopologyBuilder:
                 dirty.nodes.update(r.node for r in (old, new) if r is not None and r.node)
 
     def _update_nodes(self, dirty: _Dirty) -> None:
-        pods = self._maps["pods"]
+        pods, nodes = self._maps["pods"], self._maps["nodes"]
         for name in dirty.nodes:
-            keys = self._node_pods.get(name, set())
+            order = self._node_order.get(name, ())
+            if name in self._unsorted:
+                order.sort()  # type: ignore[union-attr]
+                self._unsorted.discard(name)
+            old = nodes.get(name)
             node = self._source.get(NODE, None, name)
             new = None
-            if node is not None or keys:
-                pod_rows = tuple(pods[k] for k in sorted(keys) if k in pods)
-                new = self._guarded(ObjRef(NODE, "", name), dirty, rows.node_row, name, node, pod_rows)
+            if node is not None or order:
+                pod_rows = tuple(filter(None, map(pods.get, order)))
+                if old is not None and name not in dirty.raw_nodes and old.exists == (node is not None):
+                    new = rows.with_pods(old, pod_rows)  # the node object is as before: only pods moved
+                else:
+                    new = self._guarded(ObjRef(NODE, "", name), dirty, rows.node_row, name, node, pod_rows)
             if self._set("nodes", name, new):
                 dirty.subjects.add(ObjRef(NODE, "", name))
 

@@ -408,6 +408,22 @@ def node_row(name: str, node: Obj | None, pods: tuple[PodRow, ...]) -> NodeRow:
     )
 
 
+def with_pods(row: NodeRow, pods: tuple[PodRow, ...]) -> NodeRow:
+    """`row` with another pod list (the node object itself unchanged: nothing else to re-read)."""
+    return NodeRow(
+        row.name,
+        row.exists,
+        row.ready,
+        row.ready_evidence,
+        row.cordoned,
+        row.taints,
+        row.zone,
+        row.volumes_attached,
+        row.volumes_in_use,
+        pods,
+    )
+
+
 def attachment_row(va: Obj) -> AttachmentRow:
     va_spec, va_status = spec(va), status(va)
     return AttachmentRow(
