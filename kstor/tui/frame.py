@@ -23,23 +23,19 @@ from kstor.model.types import (
     PVC,
     STORAGE_CLASS,
     VOLUME_ATTACHMENT,
+    Change,
+    ChangeType,
     Finding,
     Severity,
 )
 from kstor.tui.rows import Row
 from kstor.tui.views.attachments import node_volume_rows, va_rows
 from kstor.tui.views.binding import ChainView, storage_class_rows
-from kstor.tui.views.events import EventsView, events_by_uid
+from kstor.tui.views.events import EventIndex, EventsView
 from kstor.tui.views.nodes import NodesView, healthy_use
 
 SCREENS = ("nodes", "binding", "attachments", "events")
 MAX_EVENTS = 2000  # newest events kept for the Events screen and the detail pane
-SCREEN_KINDS: dict[str, frozenset[str]] = {
-    "nodes": frozenset(KINDS),
-    "binding": frozenset({PV, PVC, STORAGE_CLASS, EVENT}),
-    "attachments": frozenset({VOLUME_ATTACHMENT, NODE}),
-    "events": frozenset({EVENT}),
-}
 Key = tuple[str, str]
 
 
@@ -93,13 +89,20 @@ class Frame:
 
 
 class FrameBuilder:
-    """Keeps the per-screen rows of the last frame and rebuilds only the screens whose kinds changed."""
+    """Keeps the last frame's parts and rebuilds only those whose inputs changed.
+
+    Each screen is a function of a few inputs that are replaced, never mutated, when they change (the
+    model's CowMaps, this builder's per-kind object maps, the newest-events list), so a screen is rebuilt
+    exactly when one of its inputs is a different object. With the Store's changes at hand the object
+    maps and the newest events are patched rather than re-read.
+    """
 
     def __init__(self, cluster: ClusterLabel) -> None:
         self.cluster = cluster
         self._version = 0
         self._nodes = NodesView()
         self._screens: dict[str, list[Row]] = {}
+        self._inputs: dict[str, tuple[Any, ...]] = {}
         self._objects: dict[str, Mapping[Key, dict[str, Any]]] = {}
         self._events: Mapping[str, list[dict[str, Any]]] = {}
         self._findings: tuple[Finding, ...] = ()
@@ -113,6 +116,8 @@ class FrameBuilder:
         self._claims_of: Any = None
         self._namespaces: tuple[str, ...] = ()
         self._newest_events: list[dict[str, Any]] = []
+        self._node_part: tuple[Any, list[Row]] = (None, [])
+        self._unplaced_part: tuple[Any, list[Row]] = (None, [])
 
     def build(
         self,
@@ -121,32 +126,52 @@ class FrameBuilder:
         *,
         now: datetime,
         changed: Iterable[str] | None = None,
+        changes: Iterable[Change] | None = None,
         health: Mapping[str, Health] | None = None,
         event_rate: tuple[float, ...] = (),
         banner: str = "",
     ) -> Frame:
-        """`changed`: kinds touched since the last build (None = everything)."""
+        """`changed`: kinds touched since the last build (None = everything). `changes`: the Store's
+        changes behind `changed`, in the order applied (optional; the source already holds them)."""
         kinds = set(KINDS if changed is None else changed)
+        by_kind: dict[str, list[Change]] | None = None
+        if changed is not None and changes is not None:
+            by_kind = {}
+            for change in changes:
+                by_kind.setdefault(change.kind, []).append(change)
         for kind in kinds - {EVENT}:
-            self._objects[kind] = {object_key(kind, o): o for o in source.objects(kind)}
+            old = self._objects.get(kind)
+            if by_kind is not None and old is not None:
+                if kind in by_kind:
+                    self._objects[kind] = patched(kind, old, by_kind[kind])
+            else:
+                self._objects[kind] = {object_key(kind, o): o for o in source.objects(kind)}
         if EVENT in kinds:
             # Only the newest events are shown and indexed: a busy cluster keeps tens of thousands.
-            self._newest_events = self._events_view.newest(source.objects(EVENT))
-            self._events = events_by_uid(self._newest_events)
+            newest = None
+            if by_kind is not None:
+                newest = self._events_view.update(by_kind.get(EVENT, ()))
+            if newest is None:
+                newest = self._events_view.newest(source.objects(EVENT))
+            if newest is not self._newest_events or not self._events:
+                self._newest_events = newest
+                self._events = EventIndex(newest)
         if topology is None or topology.claims is not self._claims_of:
             pending_sig = pending_signature(topology)
+            if pending_sig == self._pending_sig:
+                pending_sig = self._pending_sig  # same content: keep the object the screen was built on
             self._claims_of = topology.claims if topology is not None else None
         else:
             pending_sig = self._pending_sig
+        self._pending_sig = pending_sig
         if kinds & {POD, PVC}:
             self._namespaces = namespaces(self._objects)
         for screen in SCREENS:
-            touched = kinds & SCREEN_KINDS[screen]
-            if screen == "binding" and touched == {EVENT} and pending_sig == self._pending_sig:
-                continue  # events only change the binding screen through a claim's Pending reason
-            if screen not in self._screens or touched:
+            inputs = self._screen_inputs(screen, topology)
+            old_inputs = self._inputs.get(screen)
+            if old_inputs is None or any(a is not b for a, b in zip(old_inputs, inputs, strict=True)):
                 self._screens[screen] = self._screen(screen, topology)
-        self._pending_sig = pending_sig
+                self._inputs[screen] = inputs
         if topology is not None and topology.generation != self._findings_gen:
             self._findings = topology.findings(now=now)
             self._findings_gen = topology.generation
@@ -167,18 +192,32 @@ class FrameBuilder:
             namespaces=self._namespaces,
         )
 
+    def _screen_inputs(self, screen: str, topology: Topology | None) -> tuple[Any, ...]:
+        """What a screen's rows are a function of; compared by identity between frames."""
+        objs = self._objects
+        if screen == "nodes":
+            if topology is None:
+                return (None, None)
+            return (topology.nodes, topology.unplaced_refs)
+        if screen == "binding":
+            return (objs.get(STORAGE_CLASS), objs.get(PVC), objs.get(PV), self._pending_sig)
+        if screen == "attachments":
+            return (objs.get(VOLUME_ATTACHMENT), objs.get(NODE))
+        return (self._newest_events,)
+
     def _screen(self, screen: str, topology: Topology | None) -> list[Row]:
         objs = self._objects
         if screen == "nodes":
             if topology is None:
                 return []
-            un = topology.unplaced
-            return self._nodes.rows(
-                topology.node_rows,
-                pending_pods=un.pods,
-                claims=un.pending_claims + un.unused_claims,
-                volumes=un.free_volumes,
-            )
+            nodes, unplaced = self._node_part, self._unplaced_part
+            if nodes[0] is not topology.nodes:
+                nodes = self._node_part = (topology.nodes, self._nodes.node_rows(topology.node_rows))
+            if unplaced[0] is not topology.unplaced_refs:
+                un = topology.unplaced
+                items = (*un.pods, *un.pending_claims, *un.unused_claims, *un.free_volumes)
+                unplaced = self._unplaced_part = (topology.unplaced_refs, self._nodes.unplaced_rows(items))
+            return [*nodes[1], *unplaced[1]]
         if screen == "binding":
             return [
                 *storage_class_rows(objs.get(STORAGE_CLASS, {}).values()),
@@ -214,6 +253,18 @@ class FrameBuilder:
             total += n
         self._unhealthy, self._unhealthy_of, self._unhealthy_total = cache, topology.pods, total
         return total
+
+
+def patched(kind: str, old: Mapping[Key, dict[str, Any]], changes: list[Change]) -> dict[Key, dict[str, Any]]:
+    """A copy of one kind's objects with a batch of its changes applied in order (frames keep the old)."""
+    new = dict(old)
+    for change in changes:
+        key = object_key(kind, change.obj)
+        if change.type == ChangeType.DELETED:
+            new.pop(key, None)
+        else:
+            new[key] = change.obj
+    return new
 
 
 def why_pending(topology: Topology | None, pvc: dict[str, Any]) -> str:

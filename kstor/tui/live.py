@@ -2,7 +2,8 @@
 
 The dashboard's event loop only paints; list/watch decoding, the Store, the model and row building
 happen here, so a watch storm can slow frames down but never freezes a key press. Frames are
-coalesced: at most one per `min_interval` (20 Hz), plus one a second so ages and rates move.
+coalesced: at most one per `min_interval` (20 Hz), plus one a second so ages and rates move; the
+first change after a quiet spell is drawn at once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from kstor.tui.frame import ClusterLabel, FrameBuilder, Health
 
 log = logging.getLogger(__name__)
 BAD_STATES = ("forbidden", "unavailable", "reconnecting")
+STORE_WINDOW = 0.005  # seconds the Store may hold changes before handing them to the feed
+HEALTH_POLL = 0.1  # seconds between informer health checks while nothing changes
 
 
 class EventRate:
@@ -172,11 +175,21 @@ class LiveFeed(Observers):
 
         kube = self.kube
         store = kube.store
+        loop = asyncio.get_running_loop()
         pending: list[Change] = []
-        store.subscribe(pending.extend)
+        wake = asyncio.Event()
+
+        def arrived(batch: list[Change]) -> None:
+            pending.extend(batch)
+            wake.set()
+
+        # The feed coalesces changes itself (one frame per min_interval), so the Store's own batching
+        # window would only add its length to every event's time to the screen.
+        store.batch_window = min(store.batch_window, STORE_WINDOW)
+        store.subscribe(arrived)
         with contextlib.suppress(KstorError):
             await kube.wait_synced(self.sync_timeout, allow=(HealthState.FORBIDDEN, HealthState.UNAVAILABLE))
-        await asyncio.get_running_loop().run_in_executor(None, self._sink_set.wait)
+        await loop.run_in_executor(None, self._sink_set.wait)
         store.flush()
         pending.clear()
         frames = FrameBuilder(self.cluster)
@@ -184,30 +197,34 @@ class LiveFeed(Observers):
         rate = EventRate()
         topology = model.build()
         changed: set[str] | None = None  # None: build every screen (the first frame)
-        last_health: dict[str, Health] = {}
+        batch: list[Change] = []
 
         def current_health() -> dict[str, Health]:
             return {k: Health(h.state.value, h.error) for k, h in kube.health().items()}
 
         while True:
+            started = loop.time()
             health = current_health()
             if pending:
                 batch, pending[:] = list(pending), []
                 rate.add(len(batch), self.clock())
                 topology = model.apply(batch)
                 changed = (set() if changed is None else changed) | {c.kind for c in batch}
-            self._emit(frames, store, topology, changed=changed, health=health, rate=rate)
+            wake.clear()
+            self._emit(frames, store, topology, changed=changed, changes=batch, health=health, rate=rate)
             if changed is None:
                 # The synced cluster is long-lived: keep the collector from re-scanning it on every gen-2
                 # pass (on a 50,000-object store a pause of hundreds of ms, felt as a stuck key).
                 gc.freeze()
-            changed, last_health = set(), health
-            await asyncio.sleep(self.min_interval)  # at most one frame per interval (20 Hz)
-            # Then wait for a change; one frame a second anyway so ages and rates move.
-            waited = self.min_interval
-            while not pending and waited < 1.0 and current_health() == last_health:
-                await asyncio.sleep(self.min_interval)
-                waited += self.min_interval
+            changed, batch = set(), []
+            # At most one frame per interval (20 Hz), counted from this frame's start, so a change that
+            # follows a quiet spell is drawn at once; then wait for a change, a health change, or the
+            # once-a-second frame that moves ages and rates.
+            await asyncio.sleep(max(0.0, started + self.min_interval - loop.time()))
+            while not pending and loop.time() < started + 1.0 and current_health() == health:
+                timeout = min(HEALTH_POLL, started + 1.0 - loop.time())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), max(timeout, 0.0))
 
     def _emit(
         self,
@@ -216,6 +233,7 @@ class LiveFeed(Observers):
         topology: Any,
         *,
         changed: set[str] | None,
+        changes: list[Change],
         health: dict[str, Health],
         rate: EventRate,
     ) -> None:
@@ -225,6 +243,7 @@ class LiveFeed(Observers):
             topology,
             now=datetime.fromtimestamp(now, UTC),
             changed=changed,
+            changes=changes,
             health=health,
             event_rate=rate.series(now),
             banner=banner_for(health),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from kstor.kube.kinds import STORAGE_EVENT_REASONS
@@ -132,14 +132,33 @@ def event_row(ev: dict[str, Any], *, ws: list[int], when: float) -> Row:
     )
 
 
+SortKey = tuple[float, int, str, str]
+
+
+def newest_key(ev: dict[str, Any], when: float) -> SortKey:
+    """Newest first means the largest (time, resourceVersion, namespace, name): a total order that depends
+    only on the event, so a window kept up to date change by change equals a fresh sort of the store."""
+    m = meta(ev)
+    rv = m.get("resourceVersion") or ""
+    return (when, int(rv) if rv.isdigit() else 0, m.get("namespace") or "", m.get("name") or "")
+
+
 class EventsView:
     """The newest events and their rows, with parse results and rows cached by event identity (the
-    Store replaces an Event object when its count goes up), so a 1,000 events/s stream costs the new ones."""
+    Store replaces an Event object when its count goes up), so a 1,000 events/s stream costs the new ones.
+
+    `newest()` sorts the whole store; `update()` patches the last window with a batch of changes and only
+    asks for a full sort when an event in the window was deleted or fell out of it.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._times: dict[int, tuple[dict[str, Any], float]] = {}
         self._rows: dict[int, tuple[dict[str, Any], Row]] = {}
+        self._window: dict[tuple[str, str], tuple[SortKey, dict[str, Any]]] = {}
+        self._valid = False
+        self._floor: SortKey | None = None  # the oldest key in a full window
+        self._newest: list[dict[str, Any]] = []
 
     def time_of(self, ev: dict[str, Any]) -> float:
         hit = self._times.get(id(ev))
@@ -149,14 +168,66 @@ class EventsView:
         self._times[id(ev)] = (ev, t)
         return t
 
+    def key_of(self, ev: dict[str, Any]) -> SortKey:
+        return newest_key(ev, self.time_of(ev))
+
     def newest(self, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The `limit` newest events, newest first (and forget the parse cache of the rest)."""
         all_events = list(events)
-        newest = heapq.nlargest(self.limit, all_events, key=self.time_of)
+        keyed = heapq.nlargest(self.limit, ((self.key_of(e), e) for e in all_events), key=_first)
         if len(self._times) > 2 * len(all_events) + 1000:
             keep = {id(e) for e in all_events}
             self._times = {k: v for k, v in self._times.items() if k in keep}
-        return newest
+        self._window = {_obj_key(ev): (key, ev) for key, ev in keyed}
+        self._valid = True
+        self._floor = keyed[-1][0] if len(keyed) >= self.limit else None
+        self._newest = [ev for _, ev in keyed]
+        return self._newest
+
+    def update(self, changes: Iterable[Any]) -> list[dict[str, Any]] | None:
+        """Apply a batch of Event changes (kstor.model Changes, in order) to the last window; returns the
+        new newest-first list (the same list when nothing in the window moved), or None when only a full
+        `newest()` over the store can tell.
+
+        The window holds every event whose key is at least its floor (its oldest key; no floor while it
+        holds fewer than `limit`, i.e. every event). Newer events join; the extra ones are cut at the end.
+        """
+        if not self._valid:
+            return None
+        window, moved = self._window, False
+        floor = self._floor
+        for change in changes:
+            ev, key = change.obj, _obj_key(change.obj)
+            if change.type == "DELETED":
+                if key in window:
+                    if floor is not None:
+                        self._valid = False  # the next newest one is somewhere in the store
+                        return None
+                    del window[key]
+                    moved = True
+                continue
+            when = event_time(ev)
+            sort_key = newest_key(ev, when)
+            if key in window:
+                if floor is not None and sort_key < floor:
+                    self._valid = False  # it may now be older than events outside the window
+                    return None
+            elif floor is not None and sort_key < floor:
+                continue
+            window[key] = (sort_key, ev)
+            self._times[id(ev)] = (ev, when)
+            moved = True
+        if moved:
+            ordered = sorted(window.values(), key=_first, reverse=True)
+            if len(ordered) > self.limit:
+                for _, ev in ordered[self.limit :]:
+                    del window[_obj_key(ev)]
+                del ordered[self.limit :]
+            self._floor = ordered[-1][0] if len(ordered) >= self.limit else None
+            if len(self._times) > 2 * self.limit + 1000:
+                self._times = {id(ev): (ev, k[0]) for k, ev in ordered}
+            self._newest = [ev for _, ev in ordered]
+        return self._newest
 
     def rows(self, newest: list[dict[str, Any]]) -> list[Row]:
         storage = [e for e in newest if is_storage_event(e)]
@@ -175,3 +246,40 @@ class EventsView:
             out.append(row)
         self._rows = cache
         return out
+
+
+def _first(pair: tuple[SortKey, Any]) -> SortKey:
+    return pair[0]
+
+
+def _obj_key(ev: dict[str, Any]) -> tuple[str, str]:
+    m = meta(ev)
+    return (m.get("namespace") or "", m.get("name") or "")
+
+
+class EventIndex(Mapping[str, list[dict[str, Any]]]):
+    """`events_by_uid` of a frame's newest events, built on first read: only the detail pane and the drill
+    view look events up, so a frame nobody asks costs nothing."""
+
+    __slots__ = ("_events", "_index")
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self._events = events
+        self._index: dict[str, list[dict[str, Any]]] | None = None
+
+    def _data(self) -> dict[str, list[dict[str, Any]]]:
+        if self._index is None:
+            self._index = events_by_uid(self._events)
+        return self._index
+
+    def __getitem__(self, key: str) -> list[dict[str, Any]]:
+        return self._data()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())

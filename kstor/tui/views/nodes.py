@@ -8,6 +8,7 @@ when nothing on a node changed), so a frame on a 1,000-node cluster rebuilds onl
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 
 from kstor.model.types import (
     PV,
@@ -281,7 +282,7 @@ def volume_row(pv: VolumeRow) -> Row:
 
 class NodesView:
     """Builds the Nodes screen's rows, reusing the rows of nodes (and unplaced objects) whose model row
-    did not change."""
+    did not change. The two halves are built apart so a frame where only one moved reuses the other."""
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[NodeRow, list[Row]]] = {}
@@ -295,17 +296,25 @@ class NodesView:
         claims: Iterable[ClaimRow] = (),
         volumes: Iterable[VolumeRow] = (),
     ) -> list[Row]:
-        out: list[Row] = []
+        return [*self.node_rows(nodes), *self.unplaced_rows((*pending_pods, *claims, *volumes))]
+
+    def node_rows(self, nodes: Iterable[NodeRow]) -> list[Row]:
+        """One section per node, in the order given."""
+        sections: list[list[Row]] = []
         cache: dict[str, tuple[NodeRow, list[Row]]] = {}
         for node in nodes:
             hit = self._cache.get(node.name)
             section = hit[1] if hit is not None and hit[0] is node else node_section(node)
             cache[node.name] = (node, section)
-            out.extend(section)
+            sections.append(section)
         self._cache = cache
-        body: list[Row] = []
+        return list(chain.from_iterable(sections))
+
+    def unplaced_rows(self, items: Iterable[PodRow | ClaimRow | VolumeRow]) -> list[Row]:
+        """The "on no node" section: its header, then the rows of each item in the order given."""
+        body: list[list[Row]] = []
         unplaced: dict[int, tuple[object, list[Row]]] = {}
-        for item in (*pending_pods, *claims, *volumes):
+        for item in items:
             hit_rows = self._unplaced.get(id(item))
             if hit_rows is not None and hit_rows[0] is item:
                 rows = hit_rows[1]
@@ -316,11 +325,10 @@ class NodesView:
             else:
                 rows = [volume_row(item)]
             unplaced[id(item)] = (item, rows)
-            body.extend(rows)
+            body.append(rows)
         self._unplaced = unplaced
-        out.append(unplaced_header(len(body)))
-        out.extend(body)
-        return out
+        flat = list(chain.from_iterable(body))
+        return [unplaced_header(len(flat)), *flat]
 
 
 def unplaced_header(count: int) -> Row:
