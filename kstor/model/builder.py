@@ -43,6 +43,7 @@ from kstor.model.types import (
     BindingPhase,
     Change,
     ClaimRow,
+    NodeRow,
     ObjRef,
     PodRow,
     VolumeRow,
@@ -61,6 +62,8 @@ class _Dirty:
     raw_nodes: set[str] = field(default_factory=set)
     attachments: set[str] = field(default_factory=set)
     subjects: set[ObjRef] = field(default_factory=set)
+    # node -> (pod key, old row, new row) for pod rows that changed in place on the same node
+    swapped: dict[str, list[tuple[PodKey, PodRow, PodRow]]] = field(default_factory=dict)
 
 
 class TopologyBuilder:
@@ -416,10 +419,16 @@ class TopologyBuilder:
                 )
             if self._set("pods", key, new):
                 dirty.subjects.add(ObjRef(POD, *key))
-                dirty.nodes.update(r.node for r in (old, new) if r is not None and r.node)
+                if old is not None and new is not None and old.node == new.node and old.node:
+                    dirty.swapped.setdefault(old.node, []).append((key, old, new))
+                else:
+                    dirty.nodes.update(r.node for r in (old, new) if r is not None and r.node)
 
     def _update_nodes(self, dirty: _Dirty) -> None:
         pods, nodes = self._maps["pods"], self._maps["nodes"]
+        for name, swaps in dirty.swapped.items():
+            if name not in dirty.nodes and not self._swap_pods(name, swaps, dirty):
+                dirty.nodes.add(name)
         for name in dirty.nodes:
             order = self._node_order.get(name, ())
             if name in self._unsorted:
@@ -436,6 +445,24 @@ class TopologyBuilder:
                     new = self._guarded(ObjRef(NODE, "", name), dirty, rows.node_row, name, node, pod_rows)
             if self._set("nodes", name, new):
                 dirty.subjects.add(ObjRef(NODE, "", name))
+
+    def _swap_pods(self, name: str, swaps: list[tuple[PodKey, PodRow, PodRow]], dirty: _Dirty) -> bool:
+        """Only some pods' rows of node `name` changed: put the new rows in place of the old ones in
+        its pod tuple (no re-read of the node or the other pods). False when that cannot be done."""
+        old: NodeRow | None = self._maps["nodes"].get(name)
+        order = self._node_order.get(name)
+        if old is None or order is None or name in self._unsorted or len(old.pods) != len(order):
+            return False
+        pods = list(old.pods)
+        for key, was, now in swaps:
+            i = bisect_left(order, key)
+            if i >= len(pods) or pods[i] is not was:
+                return False
+            pods[i] = now
+        # a pod row in it changed by value, so the node row did too
+        self._w("nodes", name)[name] = rows.with_pods(old, tuple(pods))
+        dirty.subjects.add(ObjRef(NODE, "", name))
+        return True
 
     def _update_attachments(self, dirty: _Dirty) -> None:
         for name in dirty.attachments:

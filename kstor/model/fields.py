@@ -173,4 +173,17 @@ def event_evidence(event: Obj) -> Evidence:
 
 
 def field_evidence(path: str, value: Any) -> Evidence:
-    return Evidence("field", path, str(value))
+    text = value if type(value) is str else str(value)
+    key = (path, text)
+    found = _FIELD_EVIDENCE.get(key)
+    if found is None:
+        if len(_FIELD_EVIDENCE) >= _FIELD_EVIDENCE_MAX:
+            _FIELD_EVIDENCE.clear()
+        found = _FIELD_EVIDENCE[key] = Evidence("field", path, text)
+    return found
+
+
+# Evidence is immutable and the same few (path, value) pairs recur on every row rebuild: sharing one
+# object saves building it and makes comparing an unchanged row with its rebuild an identity check.
+_FIELD_EVIDENCE: dict[tuple[str, str], Evidence] = {}
+_FIELD_EVIDENCE_MAX = 16384

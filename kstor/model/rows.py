@@ -52,6 +52,8 @@ from kstor.model.types import (
     VolumeUse,
 )
 
+MountRecord = dict[str, dict[str, str]] | None  # the parsed kstor.io/mounts annotation, if any
+
 
 def class_info(sc: Obj) -> ClassInfo:
     params = tuple(sorted((str(k), str(v)) for k, v in (sc.get("parameters") or {}).items()))
@@ -188,14 +190,18 @@ def pod_row(
     source: ObjectSource,
     node: Obj | None,
 ) -> PodRow:
-    ns, name = namespace_of(pod), name_of(pod)
+    pod_meta, pod_status_ = meta(pod), status(pod)
+    ns, name, uid = pod_meta.get("namespace") or "", pod_meta.get("name") or "", pod_meta.get("uid") or ""
+    ref = ObjRef(POD, ns, name)
     found = list(storage_volumes(pod))
     uses: tuple[VolumeUse, ...] = ()
-    if found:  # events are only worth reading for pods with storage
-        events = events_about(source.events_for(POD, ns, name), uid_of(pod))
+    if found:  # events (and the mount record) are only worth reading for pods with storage
+        events = events_about(source.events_for(POD, ns, name), uid)
+        record = mounts_annotation(pod)
         uses = tuple(
             _volume_use(
                 pod,
+                ref,
                 volume,
                 key,
                 claims=claims,
@@ -204,28 +210,30 @@ def pod_row(
                 source=source,
                 node=node,
                 events=events,
+                record=record,
             )
             for volume, key in found
         )
-    owners = meta(pod).get("ownerReferences") or ()
+    owners = pod_meta.get("ownerReferences") or ()
     return PodRow(
-        ref=ObjRef(POD, ns, name),
-        uid=uid_of(pod),
+        ref=ref,
+        uid=uid,
         node=spec(pod).get("nodeName") or "",
-        phase=status(pod).get("phase") or "Pending",
+        phase=pod_status_.get("phase") or "Pending",
         status=pod_status(pod),
-        deleting=deleting(pod),
+        deleting=bool(pod_meta.get("deletionTimestamp")),
         owner=f"{owners[0].get('kind', '')}/{owners[0].get('name', '')}" if owners else "",
         volumes=uses,
         ready=any(
             c.get("type") == "Ready" and c.get("status") == "True"
-            for c in status(pod).get("conditions") or ()
+            for c in pod_status_.get("conditions") or ()
         ),
     )
 
 
 def _volume_use(
     pod: Obj,
+    pod_ref: ObjRef,
     volume: Obj,
     key: str,
     *,
@@ -235,13 +243,15 @@ def _volume_use(
     source: ObjectSource,
     node: Obj | None,
     events: list[Obj],
+    record: MountRecord,
 ) -> VolumeUse:
-    pod_ref = ObjRef(POD, namespace_of(pod), name_of(pod))
     vol_name = volume.get("name") or ""
     read_only = bool((volume.get(key) or {}).get("readOnly"))
     claim_name = claim_name_of(pod, volume, key)
     if claim_name is None:
-        attach, mount = _inline_states(pod, vol_name, volume.get(key) or {}, key=key, events=events)
+        attach, mount = _inline_states(
+            pod, vol_name, volume.get(key) or {}, key=key, events=events, record=record
+        )
         return VolumeUse(
             pod=pod_ref,
             volume=vol_name,
@@ -258,10 +268,10 @@ def _volume_use(
     pv = volumes.get(claim.volume_name) if claim is not None and claim.volume_name else None
     binding = claim.binding if claim is not None else _missing_claim(vol_name, claim_name)
     if pv is None:
-        attach, mount = _unbound_states(pod, vol_name, claim_name, events=events)
+        attach, mount = _unbound_states(pod, vol_name, claim_name, events=events, record=record)
     else:
         attach, mount = _bound_states(
-            pod, vol_name, pv, drivers=drivers, source=source, node=node, events=events
+            pod, vol_name, pv, drivers=drivers, source=source, node=node, events=events, record=record
         )
     return VolumeUse(
         pod=pod_ref,
@@ -278,7 +288,7 @@ def _volume_use(
 
 
 def _inline_states(
-    pod: Obj, vol_name: str, src: Obj, *, key: str, events: list[Obj]
+    pod: Obj, vol_name: str, src: Obj, *, key: str, events: list[Obj], record: MountRecord
 ) -> tuple[AttachState, MountState]:
     """Inline sources (nfs, hostPath, inline CSI, ...) have no claim and are never attached here
     (inline CSI volumes are ephemeral; inline in-tree block volumes are deprecated and ignored)."""
@@ -288,9 +298,7 @@ def _inline_states(
         (field_evidence(f"spec.volumes[{vol_name}].{key}", "inline volume: no attach"),),
     )
     path = mount_path(pod, plugin=key, spec_name=vol_name, host_path=src.get("path") or "")
-    mount = mount_state(
-        pod, volume=vol_name, spec_name=vol_name, path=path, record=mounts_annotation(pod), pod_events=events
-    )
+    mount = mount_state(pod, volume=vol_name, spec_name=vol_name, path=path, record=record, pod_events=events)
     return attach, mount
 
 
@@ -304,7 +312,7 @@ def _missing_claim(vol_name: str, claim_name: str) -> BindingState:
 
 
 def _unbound_states(
-    pod: Obj, vol_name: str, claim_name: str, *, events: list[Obj]
+    pod: Obj, vol_name: str, claim_name: str, *, events: list[Obj], record: MountRecord
 ) -> tuple[AttachState, MountState]:
     attach = AttachState(
         AttachPhase.NOT_ATTACHED,
@@ -312,9 +320,7 @@ def _unbound_states(
         (field_evidence(f"pvc/{namespace_of(pod)}/{claim_name}.spec.volumeName", '""'),),
     )
     path = mount_path(pod, plugin="csi", spec_name=vol_name)
-    mount = mount_state(
-        pod, volume=vol_name, spec_name=vol_name, path=path, record=mounts_annotation(pod), pod_events=events
-    )
+    mount = mount_state(pod, volume=vol_name, spec_name=vol_name, path=path, record=record, pod_events=events)
     return attach, mount
 
 
@@ -327,6 +333,7 @@ def _bound_states(
     source: ObjectSource,
     node: Obj | None,
     events: list[Obj],
+    record: MountRecord,
 ) -> tuple[AttachState, MountState]:
     required, why = attach_needs(pv.plugin, pv.driver, drivers)
     attach = attach_state(
@@ -345,7 +352,7 @@ def _bound_states(
         volume=vol_name,
         spec_name=pv.name,
         path=path,
-        record=mounts_annotation(pod),
+        record=record,
         pod_events=events,
         in_use_evidence=_in_use(node, pv, src),
     )
