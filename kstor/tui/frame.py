@@ -28,6 +28,7 @@ from kstor.model.types import (
     Finding,
     Severity,
 )
+from kstor.tui.findings import FindingsCache
 from kstor.tui.rows import Row
 from kstor.tui.views.attachments import node_volume_rows, va_rows
 from kstor.tui.views.binding import ChainView, storage_class_rows
@@ -106,7 +107,7 @@ class FrameBuilder:
         self._objects: dict[str, Mapping[Key, dict[str, Any]]] = {}
         self._events: Mapping[str, list[dict[str, Any]]] = {}
         self._findings: tuple[Finding, ...] = ()
-        self._findings_gen: tuple[int, int] | None = None
+        self._findings_cache = FindingsCache()
         self._chain = ChainView()
         self._events_view = EventsView(max_events)
         self._pending_sig: frozenset[tuple[Any, int]] | None = None
@@ -172,12 +173,8 @@ class FrameBuilder:
             if old_inputs is None or any(a is not b for a, b in zip(old_inputs, inputs, strict=True)):
                 self._screens[screen] = self._screen(screen, topology)
                 self._inputs[screen] = inputs
-        # Findings depend on time too (a claim Pending for over a minute; "Pending for 3m"): recomputed
-        # when the model moved or the clock did by a second (~10 ms on a 10,000-pod cluster).
-        findings_at = (topology.generation, int(now.timestamp())) if topology is not None else None
-        if topology is not None and findings_at != self._findings_gen:
-            self._findings = topology.findings(now=now)
-            self._findings_gen = findings_at
+        if topology is not None:  # they depend on time too: a claim Pending for over a minute
+            self._findings = self._findings_cache.findings(topology, now=now)
         self._version += 1
         return Frame(
             version=self._version,

@@ -169,6 +169,7 @@ def test_incremental_frames_equal_fresh_frames(seed: int, max_events: int, event
             changes=batch,
         )
         assert shown(frame) == shown(fresh_frame(cluster.source, max_events=max_events, now=now)), step
+        assert frame.findings == TopologyBuilder(cluster.source).build().findings(now=now), step
 
 
 def test_quiet_frame_reuses_every_screen() -> None:
