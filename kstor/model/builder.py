@@ -183,7 +183,7 @@ class TopologyBuilder:
                 self._malformed[ref] = message
                 dirty.subjects.add(ref)
             return None
-        if self._malformed.pop(ref, None) is not None:
+        if self._malformed and self._malformed.pop(ref, None) is not None:
             dirty.subjects.add(ref)
         return row
 
@@ -398,27 +398,29 @@ class TopologyBuilder:
             dirty.pods |= self._claim_users.get(key, set())
 
     def _update_pods(self, dirty: _Dirty) -> None:
-        maps = self._maps
+        maps, source = self._maps, self._source
+        pods, claims, volumes, drivers = maps["pods"], maps["claims"], maps["volumes"], maps["drivers"]
         for key in dirty.pods:
-            old: PodRow | None = maps["pods"].get(key)
-            pod = self._source.get(POD, *key)
+            old: PodRow | None = pods.get(key)
+            pod = source.get(POD, *key)
+            ref = ObjRef(POD, *key)
             new = None
             if pod is not None:
                 node_name = self._pod_node.get(key, "")
-                node = self._source.get(NODE, None, node_name) if node_name else None
+                node = source.get(NODE, None, node_name) if node_name else None
                 new = self._guarded(
-                    ObjRef(POD, *key),
+                    ref,
                     dirty,
                     rows.pod_row,
                     pod,
-                    claims=maps["claims"],
-                    volumes=maps["volumes"],
-                    drivers=maps["drivers"],
-                    source=self._source,
+                    claims=claims,
+                    volumes=volumes,
+                    drivers=drivers,
+                    source=source,
                     node=node,
                 )
             if self._set("pods", key, new):
-                dirty.subjects.add(ObjRef(POD, *key))
+                dirty.subjects.add(ref)
                 if old is not None and new is not None and old.node == new.node and old.node:
                     dirty.swapped.setdefault(old.node, []).append((key, old, new))
                 else:

@@ -91,9 +91,14 @@ def claim_findings(row: ClaimRow) -> tuple[Finding, ...]:
     return ()
 
 
+_ATTACH_FINDINGS = (AttachPhase.MULTI_ATTACH, AttachPhase.ATTACH_ERROR)
+
+
 def pod_findings(row: PodRow) -> tuple[Finding, ...]:
     found: list[Finding] = []
     for use in row.volumes:
+        if use.attach.phase not in _ATTACH_FINDINGS and use.mount.phase is not MountPhase.MOUNT_FAILED:
+            continue  # the common case: nothing to report, nothing to format
         refs = (row.ref, *((use.claim.ref,) if use.claim else ()), *((use.pv.ref,) if use.pv else ()))
         what = f"pod {row.ref.namespace}/{row.ref.name} volume {use.volume}"
         if use.attach.phase is AttachPhase.MULTI_ATTACH:
