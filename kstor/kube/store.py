@@ -91,8 +91,9 @@ class Store:
         self.batch_window = batch_window
         self.batch_max = batch_max
         self._objects: dict[str, dict[Key, Obj]] = {}
-        self._index: dict[tuple[str, str], dict[Any, dict[Key, None]]] = {}
-        self._index_values: dict[tuple[str, Key], list[tuple[str, list]]] = {}
+        # (kind, index) -> value -> the key of the one object filed under it, or {key: None} for
+        # several (most values name one object: a claim's pod, a claim's PV; a dict each costs 200 B)
+        self._index: dict[tuple[str, str], dict[Any, Key | dict[Key, None]]] = {}
         self._pending: dict[tuple[str, Key], Change] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._callbacks: list[Callable[[list[Change]], None]] = []
@@ -112,9 +113,14 @@ class Store:
         return len(self._objects.get(kind, {}))
 
     def by_index(self, kind: str, index: str, value: Any) -> list[Obj]:
-        keys = self._index.get((kind, index), {}).get(value, {})
+        bucket = self._index.get((kind, index), {}).get(value)
+        if bucket is None:
+            return []
         objs = self._objects.get(kind, {})
-        return [objs[k] for k in keys if k in objs]
+        if type(bucket) is dict:
+            return [objs[k] for k in bucket if k in objs]
+        obj = objs.get(bucket)  # type: ignore[arg-type]
+        return [] if obj is None else [obj]
 
     def pods_on_node(self, node: str) -> list[Obj]:
         return self.by_index("Pod", "node", node)
@@ -144,16 +150,18 @@ class Store:
         if objs is None:
             objs = self._objects[kind] = {}
         if delete:
-            if objs.pop(key, None) is None:
+            old = objs.pop(key, None)
+            if old is None:
                 return
-            self._unindex(kind, key)
+            if kind in INDEXES:
+                self._reindex(kind, key, old, None)
             type_ = DELETED
         else:
-            existed = key in objs
+            old = objs.get(key)
             objs[key] = obj
             if kind in INDEXES:
-                self._reindex(kind, key, obj, existed)
-            type_ = MODIFIED if existed else ADDED
+                self._reindex(kind, key, old, obj)
+            type_ = ADDED if old is None else MODIFIED
         self._queue(Change(kind, type_, obj), (kind, key))
 
     def replace(self, kind: str, items: Iterable[Obj], *, namespace: str | None = None) -> int:
@@ -175,29 +183,19 @@ class Store:
     def clear_kind(self, kind: str, *, namespace: str | None = None) -> None:
         self.replace(kind, [], namespace=namespace)
 
-    def _reindex(self, kind: str, key: Key, obj: Obj, existed: bool) -> None:
-        if existed:
-            self._unindex(kind, key)
-        values = [(name, fn(obj)) for name, fn in INDEXES[kind].items()]
-        self._index_values[(kind, key)] = values
-        for name, vals in values:
-            if vals:
-                table = self._index.setdefault((kind, name), {})
-                for v in vals:
-                    table.setdefault(v, {})[key] = None
-
-    def _unindex(self, kind: str, key: Key) -> None:
-        values = self._index_values.pop((kind, key), None)
-        if not values:
-            return
-        for name, vals in values:
-            table = self._index[(kind, name)] if vals else None
-            for v in vals:
-                bucket = table.get(v)  # type: ignore[union-attr]
-                if bucket is not None:
-                    bucket.pop(key, None)
-                    if not bucket:
-                        del table[v]  # type: ignore[index]
+    def _reindex(self, kind: str, key: Key, old: Obj | None, new: Obj | None) -> None:
+        """Move `key` from the index values of its old version to those of its new one (the old
+        version's values are recomputed rather than remembered: stored objects never change)."""
+        for name, fn in INDEXES[kind].items():
+            before = fn(old) if old is not None else ()
+            after = fn(new) if new is not None else ()
+            if before == after:
+                continue
+            table = self._index.setdefault((kind, name), {})
+            for value in before:
+                _unfile(table, value, key)
+            for value in after:
+                _file(table, value, key)
 
     # ---- batching and subscriptions ----
     def _queue(self, change: Change, slot: tuple[str, Key]) -> None:
@@ -258,6 +256,28 @@ class Store:
         for kind, objs in self._objects.items():
             for obj in objs.values():
                 yield kind, obj
+
+
+def _file(table: dict[Any, Key | dict[Key, None]], value: Any, key: Key) -> None:
+    bucket = table.get(value)
+    if bucket is None:
+        table[value] = key
+    elif type(bucket) is dict:
+        bucket[key] = None
+    elif bucket != key:
+        table[value] = {bucket: None, key: None}  # type: ignore[dict-item]
+
+
+def _unfile(table: dict[Any, Key | dict[Key, None]], value: Any, key: Key) -> None:
+    bucket = table.get(value)
+    if bucket is None:
+        return
+    if type(bucket) is dict:
+        bucket.pop(key, None)
+        if not bucket:
+            del table[value]
+    elif bucket == key:
+        del table[value]
 
 
 def _rv(obj: Obj) -> str | None:
