@@ -7,7 +7,7 @@ screen shows changed, and the Nodes screen reuses per-node rows (see views/nodes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +65,7 @@ class Frame:
     topology: Topology | None
     objects: Mapping[str, Mapping[Key, dict[str, Any]]]
     events: Mapping[str, list[dict[str, Any]]]  # by involved uid and by "Kind/ns/name", newest first
-    findings: tuple[Finding, ...] = ()
+    findings: Sequence[Finding] = ()  # a tuple, or kstor.tui.findings.Findings (counted without building)
     event_rate: tuple[float, ...] = ()  # watch events per second, oldest first
     unhealthy: int = 0  # volume uses not healthy right now
     banner: str = ""  # e.g. "API server unreachable — showing the last state"
@@ -86,6 +86,9 @@ class Frame:
 
     @property
     def errors(self) -> int:
+        counted = getattr(self.findings, "errors", None)
+        if isinstance(counted, int):
+            return counted
         return sum(1 for f in self.findings if f.severity is Severity.ERROR)
 
 
@@ -106,7 +109,7 @@ class FrameBuilder:
         self._inputs: dict[str, tuple[Any, ...]] = {}
         self._objects: dict[str, Mapping[Key, dict[str, Any]]] = {}
         self._events: Mapping[str, list[dict[str, Any]]] = {}
-        self._findings: tuple[Finding, ...] = ()
+        self._findings: Sequence[Finding] = ()
         self._findings_cache = FindingsCache()
         self._chain = ChainView()
         self._events_view = EventsView(max_events)

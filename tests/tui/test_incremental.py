@@ -12,12 +12,12 @@ import pytest
 
 from kstor.model.builder import TopologyBuilder
 from kstor.model.source import DictSource
-from kstor.model.types import EVENT, NODE, POD, PV, PVC, VOLUME_ATTACHMENT, Change, ChangeType
+from kstor.model.types import EVENT, NODE, POD, PV, PVC, VOLUME_ATTACHMENT, Change, ChangeType, Severity
 from kstor.tui.feed import ScriptedFeed
 from kstor.tui.frame import SCREENS, Frame, FrameBuilder
 from kstor.tui.rows import render_text
 from tests.tui.conftest import SIM, wait_for
-from tests.tui.factory import NOW, seed_objects, ts
+from tests.tui.factory import BASE, NOW, seed_objects, ts
 
 Obj = dict[str, Any]
 ADDED, MODIFIED, DELETED = ChangeType.ADDED, ChangeType.MODIFIED, ChangeType.DELETED
@@ -168,8 +168,11 @@ def test_incremental_frames_equal_fresh_frames(seed: int, max_events: int, event
             changed={c.kind for c in batch},
             changes=batch,
         )
+        counted = (len(frame.findings), frame.errors)  # before anything builds the list
         assert shown(frame) == shown(fresh_frame(cluster.source, max_events=max_events, now=now)), step
-        assert frame.findings == TopologyBuilder(cluster.source).build().findings(now=now), step
+        expected = TopologyBuilder(cluster.source).build().findings(now=now)
+        assert frame.findings == expected, step
+        assert counted == (len(expected), sum(f.severity is Severity.ERROR for f in expected)), step
 
 
 def test_quiet_frame_reuses_every_screen() -> None:
@@ -220,3 +223,28 @@ async def test_app_fed_incremental_frames_shows_what_a_fresh_app_shows() -> None
         await wait_for(pilot, lambda: fresh.frame is not None)
         assert {name: fresh.view(name).visible_text() for name in SCREENS} == live
     assert all(live[name] for name in SCREENS)
+
+
+def test_findings_count_follows_the_clock_without_building_the_list() -> None:
+    """A claim becomes a finding a minute after it was created: the count moves with the clock alone."""
+    from kstor.tui.findings import FindingsCache
+
+    cluster = RandomCluster(7, events=0)
+    for claim in cluster.objects(PVC):  # every claim Pending, created at a different second
+        cluster.source.apply([cluster._modify(PVC, claim)])
+    pending = [c for c in cluster.objects(PVC) if c.get("status", {}).get("phase") == "Pending"]
+    for i, claim in enumerate(pending):
+        new = copy.deepcopy(claim)
+        new["metadata"]["creationTimestamp"] = ts(100 + 13 * i)
+        cluster.source.apply([Change(PVC, MODIFIED, new)])
+    topology = TopologyBuilder(cluster.source).build()
+    cache = FindingsCache()
+    counts = []
+    for second in range(100, 100 + 13 * len(pending) + 90, 5):
+        now = BASE + timedelta(seconds=second)
+        counted = len(cache.findings(topology, now=now))
+        expected = topology.findings(now=now)
+        assert counted == len(expected), second
+        counts.append(counted)
+    assert cache.findings(topology, now=now) == expected
+    assert len(set(counts)) > 2  # the sweep crossed several claims' one-minute mark
