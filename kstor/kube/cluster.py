@@ -89,6 +89,7 @@ class Cluster:
             return
         if self._tune_gc:
             gctune.tune_for_large_heap()
+            gctune.hold()
         self._tasks = [asyncio.create_task(inf.run(), name=f"informer {inf.name}") for inf in self.informers]
 
     async def close(self) -> None:
@@ -97,6 +98,8 @@ class Cluster:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._tasks and self._tune_gc:
+            gctune.release()
         self._tasks = []
         self.store.flush()
         await self.connection.close()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, NoReturn
 
+from kstor.kube import gctune
 from kstor.kube.backoff import Backoff
 from kstor.kube.errors import ApiError, Forbidden, Gone, KubeError, NotFound, error_from_status
 from kstor.kube.kinds import ResourceKind
@@ -165,6 +166,7 @@ class Informer:
             self._set(HealthState.SYNCING)
         items: list[dict] = []
         cont: str | None = None
+        first = not self.health.synced_once
         while True:
             page = await self.transport.request(
                 "GET", self._path, params={"limit": self.opts.page_size, "continue": cont},
@@ -172,6 +174,8 @@ class Informer:
             )
             items.extend(self._prepare(obj) for obj in page.get("items") or [])
             meta = page.get("metadata") or {}
+            if first:
+                gctune.freeze_stored()  # see gctune: stored pages are not re-scanned while syncing
             cont = meta.get("continue")
             if not cont:
                 break
@@ -179,6 +183,8 @@ class Informer:
             items = [o for o in items if self.keep(o)]
         self.store.replace(self.kind.kind, items, namespace=self.namespace)
         self.store.flush()
+        if first:
+            gctune.freeze_stored()
         self.resource_version = str(meta["resourceVersion"])
         self._backoff.reset()
         self._set(HealthState.SYNCED)
