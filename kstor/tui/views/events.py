@@ -154,7 +154,7 @@ class EventsView:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._times: dict[int, tuple[dict[str, Any], float]] = {}
-        self._rows: dict[int, tuple[dict[str, Any], Row]] = {}
+        self._rows: dict[int, tuple[dict[str, Any], Row | None]] = {}  # None: not a storage event
         self._window: dict[tuple[str, str], tuple[SortKey, dict[str, Any]]] = {}
         self._valid = False
         self._floor: SortKey | None = None  # the oldest key in a full window
@@ -230,22 +230,21 @@ class EventsView:
         return self._newest
 
     def rows(self, newest: list[dict[str, Any]]) -> list[Row]:
-        storage = [e for e in newest if is_storage_event(e)]
-        if len(storage) <= 200:  # small lists: columns fit the data
-            return event_rows(storage)
-        out = [title_row("events/title", TITLES, FIXED_WIDTHS, group="events")]
-        cache: dict[int, tuple[dict[str, Any], Row]] = {}
-        for ev in storage:
-            hit = self._rows.get(id(ev))
-            row = (
-                hit[1]
-                if hit is not None and hit[0] is ev
-                else event_row(ev, ws=FIXED_WIDTHS, when=self.time_of(ev))
-            )
-            cache[id(ev)] = (ev, row)
-            out.append(row)
-        self._rows = cache
-        return out
+        """The storage events among `newest`, one row each (rows kept per event object across frames)."""
+        cache, shown = self._rows, []
+        for ev in newest:
+            hit = cache.get(id(ev))
+            if hit is None or hit[0] is not ev:
+                row = event_row(ev, ws=FIXED_WIDTHS, when=self.time_of(ev)) if is_storage_event(ev) else None
+                cache[id(ev)] = hit = (ev, row)
+            if hit[1] is not None:
+                shown.append(hit[1])
+        if len(cache) > 2 * len(newest) + 1000:
+            keep = {id(ev) for ev in newest}
+            self._rows = {k: v for k, v in cache.items() if k in keep}
+        if len(shown) <= 200:  # small lists: columns fit the data
+            return event_rows([row.obj for row in shown if row.obj is not None])
+        return [title_row("events/title", TITLES, FIXED_WIDTHS, group="events"), *shown]
 
 
 def _first(pair: tuple[SortKey, Any]) -> SortKey:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from rich.segment import Segment as RichSegment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -63,6 +63,7 @@ class RowView(ScrollView, can_focus=True):
         self._namespace: str | None = None
         self._now = 0.0
         self._last_highlight: Row | None = None
+        self._paint_styles: tuple[Style, Style, Style] | None = None
 
     # -- data ---------------------------------------------------------------
     @property
@@ -78,8 +79,10 @@ class RowView(ScrollView, can_focus=True):
         """Replace the rows; the cursor stays on the same object when it is still there."""
         if rows is self._all:  # the screen was not rebuilt: only ages may have moved
             if now != self._now:
+                moved = self._ages_moved(self._now, now)
                 self._now = now
-                self.refresh()
+                if moved:
+                    self.refresh()
             return
         key = self.selected.key if self.selected else None
         self._all = rows
@@ -97,6 +100,20 @@ class RowView(ScrollView, can_focus=True):
                 self.cursor = i
                 self._scroll_to_cursor()
                 return True
+        return False
+
+    def _ages_moved(self, before: float, now: float) -> bool:
+        """Whether an age on a visible row reads differently at `now` (they count whole seconds, so at
+        20 frames a second most frames change none and need no repaint)."""
+        top = int(self.scroll_offset.y)
+        for row in self._rows[top : top + max(self.size.height, 1)]:
+            for seg in row.segments:
+                if (
+                    isinstance(seg, Age)
+                    and seg.since is not None
+                    and format_age(before - seg.since) != format_age(now - seg.since)
+                ):
+                    return True
         return False
 
     def _apply(self, *, keep_key: str | None) -> None:
@@ -146,21 +163,36 @@ class RowView(ScrollView, can_focus=True):
             self.cursor = min(int(self.scroll_y) + int(offset), max(len(self._rows) - 1, 0))
 
     # -- painting -------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's styles walk the DOM on every read: look them up once per paint, not per line.
+        self._paint_styles = (
+            self.rich_style,
+            self.get_component_rich_style("rowview--header"),
+            self.get_component_rich_style("rowview--cursor", partial=True),
+        )
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_styles = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        base = self.rich_style
+        styles = self._paint_styles
+        base = styles[0] if styles else self.rich_style
         if index >= len(self._rows):
             return Strip.blank(width, base)
         row = self._rows[index]
         segments = [RichSegment(text, base + _style(spec)) for text, spec in self._texts(row)]
         strip = Strip(segments)
         if row.header:
-            strip = strip.apply_style(self.get_component_rich_style("rowview--header"))
+            header = styles[1] if styles else self.get_component_rich_style("rowview--header")
+            strip = strip.apply_style(header)
         if index == self.cursor:
             strip = strip.extend_cell_length(scroll_x + width, base)
-            strip = strip.apply_style(self.get_component_rich_style("rowview--cursor", partial=True))
+            cursor = styles[2] if styles else self.get_component_rich_style("rowview--cursor", partial=True)
+            strip = strip.apply_style(cursor)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _texts(self, row: Row) -> list[tuple[str, str]]:
