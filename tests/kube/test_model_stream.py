@@ -129,3 +129,21 @@ async def test_model_equals_a_fresh_build_after_a_burst_of_watch_events(
         }
     finally:
         await cluster.close()
+
+
+async def test_the_initial_sync_is_frozen_out_of_the_collector_until_the_cluster_closes(
+    fake: FakeApi, fake_kubeconfig: str
+) -> None:
+    import gc
+
+    await burst(fake, random.Random(3), 40)
+    gc.unfreeze()
+    cluster = await open_fake_cluster(fake_kubeconfig, kinds=KINDS)
+    try:
+        await cluster.wait_synced(10)
+        listed = next(iter(cluster.store.objects("Pod")))
+        assert gc.get_freeze_count() > 0
+        assert not any(o is listed for o in gc.get_objects())  # the collector no longer scans it
+    finally:
+        await cluster.close()
+    assert gc.get_freeze_count() == 0
