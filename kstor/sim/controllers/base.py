@@ -69,8 +69,16 @@ class ControllerManager:
             await task
 
     async def stop_all(self) -> None:
-        for name in list(self._tasks):
-            await self.stop(name)
+        # Cancel every loop before awaiting any: stopping them one by one lets the loops still
+        # running react to the ones already gone (1,000 stopped kubelets → NotReady nodes and
+        # evictions while a large cluster shuts down).
+        tasks = [task for task in self._tasks.values() if not task.done()]
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _guarded(self, controller: Controller) -> None:
         # A real controller that crashes is restarted by its pod's restartPolicy; do the same.

@@ -159,7 +159,23 @@ class Informer:
                 if event_type == "ERROR":
                     return
                 if event_type in ("ADDED", "MODIFIED", "DELETED"):
-                    self._apply(event_type, getattr(item, "obj", item))
+                    obj = getattr(item, "obj", item)
+                    if not self._already_observed(event_type, obj):
+                        self._apply(event_type, obj)
+
+    def _already_observed(self, event_type: str, obj: Obj) -> bool:
+        """True for a watch event that `observe()` has already applied (a loop's own write, handlers
+        already told) or that is older than the cached version: delivering it again would make every
+        loop react twice to each write and could move the cache back in time."""
+        cached = self.store.get(key_of(obj))
+        if cached is None:
+            return event_type == "DELETED"  # observe(deleted=True) got there first
+        if event_type == "DELETED":
+            return False
+        try:
+            return int(obj["metadata"]["resourceVersion"]) <= int(cached["metadata"]["resourceVersion"])
+        except (KeyError, TypeError, ValueError):
+            return False
 
     # --- sharing ---------------------------------------------------------------------------------
     def add_handler(self, handler: Handler) -> None:

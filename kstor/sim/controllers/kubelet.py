@@ -97,6 +97,7 @@ class Kubelet(QueueLoop):
         self.name = f"kubelet/{node_name}"
         self.recorder = EventRecorder(cluster.registry, "kubelet", node_name)
         self.pods: dict[Key, PodState] = {}
+        self._own_rv: dict[Key, str] = {}  # resourceVersion of our last write of each pod
         self.in_use: set[str] = set()
         self.nfs_pods: set[Key] = set()
         self.nfs_seen: bool | None = None
@@ -136,11 +137,23 @@ class Kubelet(QueueLoop):
     def on_event(self, plural: str, event_type: str, old: Obj | None, new: Obj | None) -> None:
         if plural == "pods":
             obj = new or old
-            if obj is not None:
-                self.queue.add(key_of(obj))
+            if obj is None:
+                return
+            key = key_of(obj)
+            if new is not None and event_type != "DELETED":
+                if self._own_rv.get(key) == new["metadata"].get("resourceVersion"):
+                    return
+            else:
+                self._own_rv.pop(key, None)
+            self.queue.add(key)
         else:
+            # Node and VolumeAttachment changes only matter to pods still waiting for a volume:
+            # a mounted volume is not looked at again (and a pod being torn down polls on its own).
             for pod in self.inf("pods").by_index("node", self.node_name):
-                self.queue.add(key_of(pod))
+                key = key_of(pod)
+                state = self.pods.get(key)
+                if state is None or any(m["state"] != "mounted" for m in state.mounts.values()):
+                    self.queue.add(key)
 
     def enqueue_all(self) -> None:
         for pod in self.inf("pods").by_index("node", self.node_name):
@@ -175,6 +188,7 @@ class Kubelet(QueueLoop):
 
     def _forget(self, key: Key) -> None:
         self.pods.pop(key, None)
+        self._own_rv.pop(key, None)
         self.nfs_pods.discard(key)
         self._update_in_use()
 
@@ -319,7 +333,12 @@ class Kubelet(QueueLoop):
             )
         except ApiError:
             return
-        self.inf("pods").observe(result)
+        self._observe_own(result)
+
+    def _observe_own(self, pod: Obj) -> None:
+        """Cache our own pod write; its event must not queue the pod again (this sync wrote it)."""
+        self._own_rv[key_of(pod)] = pod["metadata"].get("resourceVersion", "")
+        self.inf("pods").observe(pod)
 
     def _pod_ip(self, state: PodState) -> str:
         if not state.ip:
@@ -405,7 +424,7 @@ class Kubelet(QueueLoop):
             )
         except ApiError:
             return
-        self.inf("pods").observe(result)
+        self._observe_own(result)
 
     # --- termination -------------------------------------------------------------------------------
     def _terminate(self, key: Key, pod: Obj) -> float | None:
