@@ -168,6 +168,10 @@ class Store:
         """Make `kind` (within `namespace` if given) equal to a fresh list; queue only the differences
         (the deletions and changes a broken watch hid). Returns how many changes that made."""
         objs = self._objects.setdefault(kind, {})
+        if not objs:  # the first list: nothing to diff against, every item is new
+            for obj in items:
+                self._apply(kind, False, obj, key_of(obj))
+            return len(objs)
         fresh = {key_of(o): o for o in items}
         changed = 0
         for key in [k for k in objs if (namespace is None or k[0] == namespace) and k not in fresh]:
