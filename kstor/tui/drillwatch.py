@@ -1,7 +1,8 @@
 """What the drill view measures, from the same frames the dashboard shows (no Textual here).
 
 t0 is when the action finished executing; a deviation is the first frame whose model reports
-problems the baseline did not have; recovery is the first frame after that with none of them.
+problems the baseline did not have; recovery is the first frame after that with none of them, withdrawn
+if they come back (steady again for good, as the drill runner measures it).
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ class DrillWatch:
         if self.deviation_at is None and new:
             self.deviation_at = t
             self.timeline.append((t, "▼ deviation: the cluster is not steady"))
+        elif self.recovered_at is not None and new:
+            # Recovery is steady again for good (as the drill runner measures it): a lull between two
+            # symptoms (the old pod gone, the new one not yet failing to schedule) was not one.
+            self.recovered_at = None
+            self.timeline.append((t, "▼ not steady again"))
         elif self.deviation_at is not None and self.recovered_at is None and not new:
             self.recovered_at = t
             self.timeline.append((t, f"▲ recovered in {t - self.deviation_at:.1f} s after the deviation"))

@@ -27,6 +27,7 @@ from kstor.tui.frame import ClusterLabel, FrameBuilder, Health
 log = logging.getLogger(__name__)
 BAD_STATES = ("forbidden", "unavailable", "reconnecting")
 STORE_WINDOW = 0.005  # seconds the Store may hold changes before handing them to the feed
+LATER_SCREENS = ("binding", "attachments")  # built in the second frame (10k claims: ~0.5 s CPU)
 HEALTH_POLL = 0.1  # seconds between informer health checks while nothing changes
 
 
@@ -198,6 +199,7 @@ class LiveFeed(Observers):
         topology = model.build()
         changed: set[str] | None = None  # None: build every screen (the first frame)
         batch: list[Change] = []
+        frozen = False
 
         def current_health() -> dict[str, Health]:
             return {k: Health(h.state.value, h.error) for k, h in kube.health().items()}
@@ -211,17 +213,24 @@ class LiveFeed(Observers):
                 topology = model.apply(batch)
                 changed = (set() if changed is None else changed) | {c.kind for c in batch}
             wake.clear()
-            self._emit(frames, store, topology, changed=changed, changes=batch, health=health, rate=rate)
-            if changed is None:
-                # The synced cluster is long-lived: keep the collector from re-scanning it on every gen-2
-                # pass (on a 50,000-object store a pause of hundreds of ms, felt as a stuck key).
+            # The first frame brings the home screen; the others follow in the next one, right after.
+            defer = LATER_SCREENS if changed is None else ()
+            self._emit(
+                frames, store, topology, changed=changed, changes=batch, health=health, rate=rate, defer=defer
+            )
+            if not frozen and not frames.pending_screens:
+                # The synced cluster (and its rows) is long-lived: keep the collector from re-scanning it
+                # on every gen-2 pass (on a 50,000-object store a pause of hundreds of ms, a stuck key).
                 gc.freeze()
+                frozen = True
             changed, batch = set(), []
             # At most one frame per interval (20 Hz), counted from this frame's start, so a change that
             # follows a quiet spell is drawn at once; then wait for a change, a health change, or the
             # once-a-second frame that moves ages and rates.
             await asyncio.sleep(max(0.0, started + self.min_interval - loop.time()))
-            while not pending and loop.time() < started + 1.0 and current_health() == health:
+            while not pending and not frames.pending_screens and loop.time() < started + 1.0:
+                if current_health() != health:
+                    break
                 timeout = min(HEALTH_POLL, started + 1.0 - loop.time())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), max(timeout, 0.0))
@@ -236,6 +245,7 @@ class LiveFeed(Observers):
         changes: list[Change],
         health: dict[str, Health],
         rate: EventRate,
+        defer: tuple[str, ...] = (),
     ) -> None:
         now = self.clock()
         frame = frames.build(
@@ -247,6 +257,7 @@ class LiveFeed(Observers):
             health=health,
             event_rate=rate.series(now),
             banner=banner_for(health),
+            defer=defer,
         )
         self.frames += 1
         if self.first_frame_at is None:

@@ -80,7 +80,12 @@ async def test_delete_statefulset_pod_from_the_dashboard_and_watch_it_recover(tm
                 timeout=15,
             )
             drill = app.screen
-            await wait_for(pilot, lambda: drill.watch.deviation_at is not None, timeout=30)
+            # Wait for the new db-0's own symptom: Pending, as its volume's node is cordoned.
+            await wait_for(
+                pilot,
+                lambda: any("db-0" in line for line in drill.watch.problems),
+                timeout=30,
+            )
             assert "recovered in" not in str(drill.query_one("#drill-verdict").content)
             await in_thread(core.patch_node, node, {"spec": {"unschedulable": None}})
             try:

@@ -248,3 +248,45 @@ def test_findings_count_follows_the_clock_without_building_the_list() -> None:
         counts.append(counted)
     assert cache.findings(topology, now=now) == expected
     assert len(set(counts)) > 2  # the sweep crossed several claims' one-minute mark
+
+
+def test_first_frame_may_defer_screens_and_the_next_brings_them() -> None:
+    cluster = RandomCluster(8, events=20)
+    model = TopologyBuilder(cluster.source)
+    builder = FrameBuilder(SIM)
+    topology = model.build()
+    first = builder.build(cluster.source, topology, now=NOW, defer=("binding", "attachments"))
+    assert builder.pending_screens == ("binding", "attachments")
+    assert [render_text(r, first.now).strip() for r in first.rows("binding")] == ["building this screen…"]
+    assert first.rows("nodes") and len(first.rows("events")) > 1
+    second = builder.build(cluster.source, topology, now=NOW, changed=set(), changes=[])
+    assert builder.pending_screens == ()
+    assert shown(second) == shown(fresh_frame(cluster.source, max_events=2000, now=NOW))
+
+
+def test_drill_recovery_is_withdrawn_when_problems_come_back() -> None:
+    """Recovered means steady again for good: a lull between two symptoms is not a recovery."""
+    from kstor.tui.drillwatch import DrillWatch
+
+    cluster = RandomCluster(9, events=0)
+    model = TopologyBuilder(cluster.source)
+    builder = FrameBuilder(SIM)
+    steady = builder.build(cluster.source, model.build(), now=NOW)
+    watch = DrillWatch.begin(steady, monotonic=0.0)
+    claim = next(c for c in cluster.objects(PVC) if c.get("status", {}).get("phase") == "Bound")
+    lost = copy.deepcopy(claim)
+    lost["status"]["phase"] = "Lost"
+
+    def frame_with(obj: Obj) -> Frame:
+        change = Change(PVC, MODIFIED, obj)
+        cluster.source.apply([change])
+        return builder.build(cluster.source, model.apply([change]), now=NOW, changed={PVC}, changes=[change])
+
+    watch.observe(frame_with(lost), monotonic=1.0)
+    assert watch.deviation_at == 1.0 and watch.problems
+    watch.observe(frame_with(claim), monotonic=2.0)
+    assert watch.verdict(monotonic=2.0).startswith("recovered in")
+    watch.observe(frame_with(lost), monotonic=3.0)
+    assert watch.recovered_at is None and watch.verdict(monotonic=3.0).startswith("not steady")
+    watch.observe(frame_with(claim), monotonic=4.0)
+    assert watch.recovered_at == 4.0
