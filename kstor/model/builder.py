@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from kstor.model import findings as fnd
 from kstor.model import rows
-from kstor.model.cowmap import CowMap, CowMapWriter
+from kstor.model.cowmap import CowMap
 from kstor.model.fields import spec, status
 from kstor.model.snapshot import MAP_NAMES, ClaimKey, PodKey, Topology
 from kstor.model.source import ObjectSource, object_key
@@ -589,18 +589,10 @@ class TopologyBuilder:
 
     def _freeze(self) -> Topology:
         for name, keys in self._touched.items():
-            if not keys:
-                continue
-            writer, rows_now = CowMapWriter(self._snaps[name]), self._maps[name]
-            for key in keys:
-                if key in rows_now:
-                    writer[key] = rows_now[key]
-                elif key in writer:
-                    del writer[key]
-            self._snaps[name] = writer.freeze()
-            keys.clear()
-        m = dict(self._snaps)
-        return Topology(generation=self._generation, **m)
+            if keys:
+                self._snaps[name] = self._snaps[name].updated(keys, self._maps[name])
+                keys.clear()
+        return Topology(generation=self._generation, **self._snaps)
 
 
 _BAD_INPUT = (AttributeError, TypeError, ValueError, KeyError, IndexError)

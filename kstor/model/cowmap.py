@@ -7,7 +7,7 @@ touches. Iteration order is by shard, not by insertion: sort when order matters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
@@ -16,6 +16,7 @@ V = TypeVar("V")
 SHARDS = 256
 _MASK = SHARDS - 1
 _EMPTY: tuple[dict[Any, Any], ...] = tuple({} for _ in range(SHARDS))
+_MISSING: Any = object()
 
 
 class CowMap(Mapping[K, V], Generic[K, V]):
@@ -45,6 +46,29 @@ class CowMap(Mapping[K, V], Generic[K, V]):
 
     def __repr__(self) -> str:
         return f"CowMap({len(self)} entries)"
+
+    def updated(self, keys: Iterable[K], source: Mapping[K, V]) -> CowMap[K, V]:
+        """A new map equal to this one except at `keys`: each takes its value in `source`, or is
+        dropped when `source` lacks it. Copies each touched shard once; shares the rest."""
+        shards, length = list(self._shards), self._len
+        owned: dict[int, dict[K, V]] = {}
+        for key in keys:
+            i = hash(key) & _MASK
+            shard = owned.get(i)
+            if shard is None:
+                shard = owned[i] = shards[i].copy()
+            value = source.get(key, _MISSING)
+            before = len(shard)
+            if value is _MISSING:
+                shard.pop(key, None)
+            else:
+                shard[key] = value
+            length += len(shard) - before
+        if not owned:
+            return self
+        for i, shard in owned.items():
+            shards[i] = shard
+        return CowMap(tuple(shards), length)
 
 
 class CowMapWriter(Generic[K, V]):

@@ -26,3 +26,18 @@ def test_freeze_without_changes_returns_the_same_map() -> None:
     snap = writer.freeze()
     assert writer.freeze() is snap
     assert snap.get("missing", 7) == 7 and snap == {"a": 1}
+
+
+def test_updated_takes_the_touched_keys_from_the_source_and_shares_the_rest() -> None:
+    writer: CowMapWriter[str, int] = CowMapWriter()
+    for i in range(1000):
+        writer[f"k{i}"] = i
+    first = writer.freeze()
+    source = {f"k{i}": i for i in range(1000) if i != 2}
+    source |= {"k1": -1, "new": 5}
+    second = first.updated(["k1", "k2", "new", "absent"], source)
+    assert dict(second) == source and len(second) == len(source) == 1000
+    assert dict(first) == {f"k{i}": i for i in range(1000)}  # the old version is untouched
+    shared = sum(a is b for a, b in zip(first._shards, second._shards, strict=True))
+    assert shared >= len(first._shards) - 4
+    assert first.updated([], source) is first
