@@ -37,7 +37,11 @@ _PLUGIN_DIRS = {"nfs": "kubernetes.io~nfs", "local": "kubernetes.io~local-volume
 
 def mounts_annotation(pod: Obj) -> dict[str, dict[str, str]] | None:
     """The sim kubelet's mount record, or None when absent or unreadable."""
-    raw = annotations(pod).get(MOUNTS_ANNOTATION)
+    return mounts_record(annotations(pod).get(MOUNTS_ANNOTATION))
+
+
+def mounts_record(raw: str | None) -> dict[str, dict[str, str]] | None:
+    """The parsed value of the `kstor.io/mounts` annotation (None when absent or unreadable)."""
     if not raw:
         return None
     try:

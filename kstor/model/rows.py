@@ -8,6 +8,7 @@ from kstor.model.attach import attach_state
 from kstor.model.binding import claim_binding, volume_binding
 from kstor.model.fields import (
     DEFAULT_CLASS,
+    MOUNTS_ANNOTATION,
     NON_STORAGE_SOURCES,
     UNATTACHABLE,
     ZONE_LABEL,
@@ -26,7 +27,7 @@ from kstor.model.fields import (
     uid_of,
     volume_source_key,
 )
-from kstor.model.mount import mount_path, mount_state, mounts_annotation, pod_status
+from kstor.model.mount import mount_path, mount_state, mounts_record, pod_status
 from kstor.model.source import ObjectSource
 from kstor.model.types import (
     POD,
@@ -196,8 +197,9 @@ def pod_row(
     found = list(storage_volumes(pod))
     uses: tuple[VolumeUse, ...] = ()
     if found:  # events (and the mount record) are only worth reading for pods with storage
-        events = events_about(source.events_for(POD, ns, name), uid)
-        record = mounts_annotation(pod)
+        events = source.events_for(POD, ns, name)
+        events = events_about(events, uid) if events else []
+        record = mounts_record((pod_meta.get("annotations") or {}).get(MOUNTS_ANNOTATION))
         uses = tuple(
             _volume_use(
                 pod,
@@ -224,11 +226,15 @@ def pod_row(
         deleting=bool(pod_meta.get("deletionTimestamp")),
         owner=f"{owners[0].get('kind', '')}/{owners[0].get('name', '')}" if owners else "",
         volumes=uses,
-        ready=any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in pod_status_.get("conditions") or ()
-        ),
+        ready=_ready(pod_status_),
     )
+
+
+def _ready(pod_status: Obj) -> bool:
+    for cond in pod_status.get("conditions") or ():
+        if cond.get("type") == "Ready" and cond.get("status") == "True":
+            return True
+    return False
 
 
 def _volume_use(
