@@ -18,7 +18,7 @@ batch to `apply()` (DELETED changes carry the last known object).
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -271,8 +271,12 @@ class TopologyBuilder:
             self._pod_node[key], self._pod_claims[key] = new
             self._node_pods[new[0]].add(key)
             if new[0]:
-                self._node_order.setdefault(new[0], []).append(key)
-                self._unsorted.add(new[0])
+                order = self._node_order.setdefault(new[0], [])
+                if self._full or new[0] in self._unsorted:
+                    order.append(key)  # a full build sorts each node's list once, when it is read
+                    self._unsorted.add(new[0])
+                else:
+                    insort(order, key)
             for claim in new[1]:
                 self._claim_users[(key[0], claim)].add(key)
 
@@ -500,7 +504,11 @@ class TopologyBuilder:
         return row.volume_name if row is not None else ""
 
     def _update_subjects(self, dirty: _Dirty) -> None:
+        pods = self._maps["pods"]
         for ref in dirty.subjects:
+            if ref.kind == POD:  # the most frequent subject: read its row once
+                self._update_pod_subject(ref, pods.get((ref.namespace, ref.name)))
+                continue
             self._set("static_findings", ref, self._findings_for(ref) or None)
             self._set("problems", ref, self._problems_for(ref) or None)
             self._set("unplaced_refs", ref, self._unplaced_row(ref))
@@ -508,6 +516,16 @@ class TopologyBuilder:
                 claim = self._maps["claims"].get((ref.namespace, ref.name))
                 pending = claim is not None and claim.binding.phase is BindingPhase.PENDING
                 self._set("pending_claims", ref, claim if pending else None)
+
+    def _update_pod_subject(self, ref: ObjRef, row: PodRow | None) -> None:
+        """What _update_subjects does for any object, for a pod whose row is `row`."""
+        found = fnd.pod_findings(row) if row is not None else ()
+        message = self._malformed.get(ref) if self._malformed else None
+        if message:
+            found = (fnd.malformed_finding(ref, message), *found)
+        self._set("static_findings", ref, found or None)
+        self._set("problems", ref, (pod_problems(row) if row is not None else ()) or None)
+        self._set("unplaced_refs", ref, row if row is not None and not row.node and row.volumes else None)
 
     # --- per-object findings, problems, "on no node" ------------------------------------------
     def _findings_for(self, ref: ObjRef) -> tuple[fnd.Finding, ...]:
