@@ -108,7 +108,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
         if args.sim:
             sim = SimChild(args.sim, speed=args.speed)
             sim.launch()
-        # Importing Textual and the app takes about as long as the sim child's own start-up: overlap them.
+        # Importing Textual, the app and the kube client (~1 s together) takes about as long as the sim
+        # child's own start-up: overlap them. The feed thread would otherwise import the client only once
+        # the sim is ready.
+        import kstor.kube.cluster
+        import kstor.model.builder  # noqa: F401
         from kstor.tui.app import KstorApp
         from kstor.tui.live import LiveFeed
 
