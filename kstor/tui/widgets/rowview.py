@@ -46,7 +46,8 @@ class RowView(ScrollView, can_focus=True):
     RowView > .rowview--header { text-style: bold; }
     """
 
-    cursor = reactive(0, repaint=True, always_update=True)
+    # Moving the cursor repaints its old and new lines only (see watch_cursor), not the whole view.
+    cursor = reactive(0, repaint=False, always_update=True)
 
     @dataclass
     class Highlighted(Message):
@@ -133,7 +134,10 @@ class RowView(ScrollView, can_focus=True):
         return sum(s.width if isinstance(s, Age) else len(s[0]) for s in row.segments)
 
     # -- cursor ---------------------------------------------------------------
-    def watch_cursor(self, value: int) -> None:
+    def watch_cursor(self, old: int, new: int) -> None:
+        if old != new:
+            self.refresh_line(old)
+        self.refresh_line(new)
         row = self.selected
         if row is not self._last_highlight:
             self._last_highlight = row
