@@ -64,6 +64,7 @@ class _Dirty:
     subjects: set[ObjRef] = field(default_factory=set)
     # node -> (pod key, old row, new row) for pod rows that changed in place on the same node
     swapped: dict[str, list[tuple[PodKey, PodRow, PodRow]]] = field(default_factory=dict)
+    inserted: dict[str, list[tuple[PodKey, PodRow]]] = field(default_factory=dict)  # new pods' rows
 
 
 class TopologyBuilder:
@@ -245,7 +246,9 @@ class TopologyBuilder:
                     self._set("claim_users", claim_key, frozenset(users) if users else None)
                 dirty.claims |= touched
             nodes = {n for n in (old_node, node) if n}
-            if moved:  # otherwise the node rows follow the pod row, if that changes (_update_pods)
+            # otherwise the node rows follow the pod row, if that changes (_update_pods); a new pod
+            # is inserted into its node's row there too
+            if moved and (existed or pod is None):
                 dirty.nodes |= nodes
             # whether a VolumeAttachment is orphaned depends on the pods using its PV on its node
             for claim_key in touched if nodes and not self._full else ():
@@ -427,13 +430,16 @@ class TopologyBuilder:
                 dirty.subjects.add(ref)
                 if old is not None and new is not None and old.node == new.node and old.node:
                     dirty.swapped.setdefault(old.node, []).append((key, old, new))
+                elif old is None and new is not None and new.node:
+                    dirty.inserted.setdefault(new.node, []).append((key, new))
                 else:
                     dirty.nodes.update(r.node for r in (old, new) if r is not None and r.node)
 
     def _update_nodes(self, dirty: _Dirty) -> None:
         pods, nodes = self._maps["pods"], self._maps["nodes"]
-        for name, swaps in dirty.swapped.items():
-            if name not in dirty.nodes and not self._swap_pods(name, swaps, dirty):
+        for name in dirty.swapped.keys() | dirty.inserted.keys():
+            swaps, inserts = dirty.swapped.get(name, []), dirty.inserted.get(name, [])
+            if name not in dirty.nodes and not self._patch_pods(name, swaps, inserts, dirty):
                 dirty.nodes.add(name)
         for name in dirty.nodes:
             order = self._node_order.get(name, ())
@@ -452,20 +458,31 @@ class TopologyBuilder:
             if self._set("nodes", name, new):
                 dirty.subjects.add(ObjRef(NODE, "", name))
 
-    def _swap_pods(self, name: str, swaps: list[tuple[PodKey, PodRow, PodRow]], dirty: _Dirty) -> bool:
-        """Only some pods' rows of node `name` changed: put the new rows in place of the old ones in
-        its pod tuple (no re-read of the node or the other pods). False when that cannot be done."""
+    def _patch_pods(
+        self,
+        name: str,
+        swaps: list[tuple[PodKey, PodRow, PodRow]],
+        inserts: list[tuple[PodKey, PodRow]],
+        dirty: _Dirty,
+    ) -> bool:
+        """Only some pods of node `name` changed (new rows, new pods): patch its pod tuple in place,
+        without re-reading the node or the other pods. False when that cannot be done safely (the
+        caller then rebuilds the row)."""
         old: NodeRow | None = self._maps["nodes"].get(name)
         order = self._node_order.get(name)
-        if old is None or order is None or name in self._unsorted or len(old.pods) != len(order):
+        if old is None or order is None or name in self._unsorted:
             return False
+        if len(old.pods) + len(inserts) != len(order):
+            return False  # a pod left, or one has no row: positions would not line up
         pods = list(old.pods)
+        for key, row in sorted(inserts, key=lambda item: item[0]):
+            pods.insert(bisect_left(order, key), row)  # ascending: everything before is in place
         for key, was, now in swaps:
             i = bisect_left(order, key)
             if i >= len(pods) or pods[i] is not was:
                 return False
             pods[i] = now
-        # a pod row in it changed by value, so the node row did too
+        # a pod row in it changed by value, or a pod came: the node row changed too
         self._w("nodes", name)[name] = rows.with_pods(old, tuple(pods))
         dirty.subjects.add(ObjRef(NODE, "", name))
         return True
