@@ -30,7 +30,7 @@ from kstor.model.types import (
 )
 from kstor.tui.findings import FindingsCache
 from kstor.tui.rows import Row
-from kstor.tui.views.attachments import node_volume_rows, va_rows
+from kstor.tui.views.attachments import AttachmentsView
 from kstor.tui.views.binding import ChainView, storage_class_rows
 from kstor.tui.views.events import EventIndex, EventsView
 from kstor.tui.views.nodes import NodesView, healthy_use
@@ -116,6 +116,7 @@ class FrameBuilder:
         self._findings: Sequence[Finding] = ()
         self._findings_cache = FindingsCache()
         self._chain = ChainView()
+        self._attachments = AttachmentsView()
         self._events_view = EventsView(max_events)
         self._pending_sig: frozenset[tuple[Any, int]] | None = None
         self._unhealthy: dict[tuple[str, str], tuple[Any, int]] = {}
@@ -246,10 +247,7 @@ class FrameBuilder:
                 ),
             ]
         if screen == "attachments":
-            return [
-                *va_rows(objs.get(VOLUME_ATTACHMENT, {}).values()),
-                *node_volume_rows(objs.get(NODE, {}).values()),
-            ]
+            return self._attachments.rows(objs.get(VOLUME_ATTACHMENT, {}), objs.get(NODE, {}))
         return self._events_view.rows(self._newest_events)
 
     def _count_unhealthy(self, topology: Topology | None) -> int:
