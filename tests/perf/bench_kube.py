@@ -631,7 +631,7 @@ async def main() -> None:
     del server_kinds
 
     simres = await asyncio.get_running_loop().run_in_executor(
-        None, bench_sim_sync, 2000 if args.quick else 10000, 3
+        None, bench_sim_sync, 2000 if args.quick else 10000, 3 if args.quick else 5
     )
     if simres is not None:
         figures["sim_sync_ratio"] = round(simres["ratio"], 3)
