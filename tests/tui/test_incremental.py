@@ -290,3 +290,34 @@ def test_drill_recovery_is_withdrawn_when_problems_come_back() -> None:
     assert watch.recovered_at is None and watch.verdict(monotonic=3.0).startswith("not steady")
     watch.observe(frame_with(claim), monotonic=4.0)
     assert watch.recovered_at == 4.0
+
+
+async def test_ages_on_a_tab_shown_later_are_current() -> None:
+    """Frames that only move the clock skip repaints; a view painted, hidden behind another tab and shown
+    again paints current ages, not the lines it cached."""
+    from kstor.tui.app import KstorApp
+
+    cluster = RandomCluster(10, events=5)
+    model = TopologyBuilder(cluster.source)
+    builder = FrameBuilder(SIM)
+    topology = model.build()
+    feed = ScriptedFeed(builder.build(cluster.source, topology, now=NOW), cluster=SIM)
+    app = KstorApp(feed, screen="events")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.frame is not None)
+        view = app.view("events")
+
+        def painted_age() -> str:  # what the screen shows: the view's cached lines
+            line = view.render_lines(view.size.region)[1]
+            return "".join(segment.text for segment in line).split()[0]
+
+        await pilot.pause()
+        assert painted_age() == render_text(view.rows[1], NOW.timestamp()).split()[0]
+        await pilot.press("1")
+        later_now = NOW + timedelta(days=5)
+        later = builder.build(cluster.source, topology, now=later_now, changed=set(), changes=[])
+        feed.push(later)
+        await wait_for(pilot, lambda: app.frame is later)
+        await pilot.press("4")
+        await pilot.pause()
+        assert painted_age() == "5d"

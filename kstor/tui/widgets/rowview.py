@@ -80,7 +80,9 @@ class RowView(ScrollView, can_focus=True):
         """Replace the rows; the cursor stays on the same object when it is still there."""
         if rows is self._all:  # the screen was not rebuilt: only ages may have moved
             if now != self._now:
-                moved = self._ages_moved(self._now, now)
+                # Off screen (another tab) a refresh only marks the lines stale, so it costs nothing and
+                # the next time the view shows, its ages are current.
+                moved = not self.is_on_screen or self._ages_moved(self._now, now)
                 self._now = now
                 if moved:
                     self.refresh()
