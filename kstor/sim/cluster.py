@@ -11,6 +11,7 @@ from kstor.sim.apiserver.registry import Registry
 from kstor.sim.clock import Clock
 from kstor.sim.controllers import build_controllers
 from kstor.sim.controllers.base import ControllerManager
+from kstor.sim.gctune import tune_for_large_heap
 from kstor.sim.ids import IdSource
 
 
@@ -39,6 +40,7 @@ class SimCluster:
         """Create the control loops (once). Called by start(); tests may call it to pick loops."""
         if self._built:
             return
+        tune_for_large_heap()
         for loop in build_controllers(self):
             self.controllers.add(loop)
         self._built = True

@@ -139,6 +139,30 @@ def multi_attach_allowed(pv: Obj | None) -> bool:
     return bool(modes & {"ReadWriteMany", "ReadOnlyMany"})
 
 
+def _node_facts(node: Obj) -> tuple[object, ...]:
+    ready = pu.condition(node, "Ready") or {}
+    return (
+        node.get("status", {}).get("volumesInUse"),
+        ready.get("status"),
+        node.get("spec", {}).get("taints"),
+        pu.deleting(node),
+    )
+
+
+def _pod_facts(pod: Obj) -> tuple[object, ...]:
+    return (pu.node_of(pod), pu.pod_terminated(pod))
+
+
+def _matters(plural: str, old: Obj, new: Obj) -> bool:
+    """Whether an update can change what a node sync decides. A pod's status, annotations and
+    conditions, or a node's heartbeat and volumesAttached (our own write), cannot."""
+    if plural == "pods":
+        return _pod_facts(old) != _pod_facts(new)
+    if plural == "nodes":
+        return _node_facts(old) != _node_facts(new)
+    return True
+
+
 class AttachDetachController(QueueLoop):
     name = "attachdetach-controller"
     plurals = (
@@ -170,6 +194,8 @@ class AttachDetachController(QueueLoop):
         )
 
     def on_event(self, plural: str, event_type: str, old: Obj | None, new: Obj | None) -> None:
+        if old is not None and new is not None and not _matters(plural, old, new):
+            return
         for obj in (old, new):
             if obj is None:
                 continue
@@ -192,6 +218,9 @@ class AttachDetachController(QueueLoop):
         for pod in self.inf("pods").by_index("claim", claim_key):
             if pu.node_of(pod):
                 self.queue.add(pu.node_of(pod))
+
+    def resync_keys(self) -> int:
+        return len(self.inf("nodes").store) + len(self.inf("volumeattachments").store)
 
     def enqueue_all(self) -> None:
         for node in self.inf("nodes").store.values():

@@ -48,6 +48,9 @@ class ExternalAttacher(QueueLoop):
         elif event_type != "DELETED" and pu.deleting(obj):
             self.queue.add(("pv", pu.name_of(obj)))
 
+    def resync_keys(self) -> int:
+        return len(self.inf("volumeattachments").store)
+
     def enqueue_all(self) -> None:
         for _, name in self.inf("volumeattachments").store:
             self.queue.add(("va", name))

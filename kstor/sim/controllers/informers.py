@@ -299,6 +299,15 @@ class WorkQueue:
             if wait is None:
                 await self._wake.wait()
                 continue
+            if not getattr(self.clock, "manual", False):
+                # A timer callback instead of a sleeping task raced against a waiting task: a
+                # thousand idle kubelets each arm one of these per wake-up.
+                timer = asyncio.get_running_loop().call_later(wait / self.clock.speed, self._wake.set)
+                try:
+                    await self._wake.wait()
+                finally:
+                    timer.cancel()
+                continue
             waiter = asyncio.ensure_future(self._wake.wait())
             sleeper = asyncio.ensure_future(self.clock.sleep(wait))
             try:
@@ -310,6 +319,7 @@ class WorkQueue:
 
 RESYNC = ("__resync__",)
 SLICE_SECONDS = 0.01
+RESYNC_REAL_PER_1000_KEYS = 2.0
 
 
 class QueueLoop(Controller):
@@ -346,11 +356,17 @@ class QueueLoop(Controller):
     def setup(self) -> None:
         """Register indexes (called before the informers start)."""
 
+    def resync_keys(self) -> int:
+        """How many keys a full resync queues (its real-time floor grows with it)."""
+        return 0
+
     def resync_interval(self) -> float | None:
         if self.resync_seconds is None:
             return None
-        # A full resync every 60 sim seconds is every 60 ms at speed 1000: floor it in real time.
-        return max(self.resync_seconds, self.resync_real_floor * float(getattr(self.clock, "speed", 1.0)))
+        # A full resync every 60 sim seconds is every 60 ms at speed 1000: floor it in real time, and
+        # by 2 s more per 1,000 keys, so the safety net stays a small share of one core on a big cluster.
+        real = self.resync_real_floor + RESYNC_REAL_PER_1000_KEYS * self.resync_keys() / 1000
+        return max(self.resync_seconds, real * float(getattr(self.clock, "speed", 1.0)))
 
     async def run(self) -> None:
         self.queue = WorkQueue(self.clock)

@@ -509,21 +509,34 @@ class Scheduler(QueueLoop):
             keys = [key_of(c) for c in pending]
             for key in keys:
                 self._claim_waiters.setdefault(key, set()).add(changed)
-            waiter = asyncio.ensure_future(changed.wait())
             # Claim events wake this waiter; the timer is only a safety net (and the deadline).
-            poll = pu.sim_timeout(self.clock, 60.0, real_floor=2.0)
-            sleeper = asyncio.ensure_future(self.clock.sleep(min(remaining, poll)))
+            poll = min(remaining, pu.sim_timeout(self.clock, 60.0, real_floor=2.0))
             try:
-                await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+                await self._wait_event(changed, poll)
             finally:
-                waiter.cancel()
-                sleeper.cancel()
                 for key in keys:
                     waiters = self._claim_waiters.get(key)
                     if waiters is not None:
                         waiters.discard(changed)
                         if not waiters:
                             del self._claim_waiters[key]
+
+    async def _wait_event(self, event: asyncio.Event, sim_seconds: float) -> None:
+        """Wait until `event` is set or `sim_seconds` have passed."""
+        if not self.clock.manual:
+            timer = asyncio.get_running_loop().call_later(sim_seconds / self.clock.speed, event.set)
+            try:
+                await event.wait()
+            finally:
+                timer.cancel()
+            return
+        waiter = asyncio.ensure_future(event.wait())
+        sleeper = asyncio.ensure_future(self.clock.sleep(sim_seconds))
+        try:
+            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            sleeper.cancel()
 
     def _bind_pod(self, pod: Obj, node: str) -> None:
         ns, name = pu.ns_of(pod), pu.name_of(pod)

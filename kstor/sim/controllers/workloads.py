@@ -55,6 +55,23 @@ def _now_condition(ctype: str, status: str, reason: str, message: str, now: str,
     }
 
 
+def _dependent_facts(obj: Obj) -> tuple[object, ...]:
+    """What the owner syncs read of a dependent (pod or ReplicaSet): owner, name, labels, deletion,
+    phase, readiness, and for a ReplicaSet its spec and status."""
+    meta = obj.get("metadata", {})
+    return (
+        pu.owner_uid(obj),
+        meta.get("name"),
+        meta.get("labels"),
+        meta.get("annotations") if obj.get("kind") == "ReplicaSet" else None,
+        pu.deleting(obj),
+        obj.get("status", {}).get("phase"),
+        pu.pod_ready(obj),
+        obj.get("spec") if obj.get("kind") == "ReplicaSet" else None,
+        obj.get("status") if obj.get("kind") == "ReplicaSet" else None,
+    )
+
+
 class OwnerLoop(QueueLoop):
     """A loop keyed by owner objects of `owner_plural` whose dependents are `dependent_plural`."""
 
@@ -78,6 +95,8 @@ class OwnerLoop(QueueLoop):
         if plural == self.owner_plural:
             self.queue.add(key_of(obj))
             return
+        if old is not None and new is not None and _dependent_facts(old) == _dependent_facts(new):
+            return  # e.g. a mount annotation or a container status: nothing an owner sync reads
         for candidate in (old, new):
             uid = pu.owner_uid(candidate) if candidate else ""
             if uid:
