@@ -450,17 +450,20 @@ def bench_memory(scale: int) -> dict[str, float]:
     }
 
 
-def watch_lines(count: int) -> list[bytes]:
+def watch_lines(count: int, *, listed: list[dict] | None = None) -> list[bytes]:
     """`count` watch events for up to 20,000 pods: each pod ADDED once, then MODIFIED with a status
     that flips between Running and Pending/ContainerCreating (what a kubelet writes), so every event
-    changes what the model shows. The event's resourceVersion is 10000 + its index."""
-    pods = [make_pod(i, 100) for i in range(min(count, 20000))]
+    changes what the model shows. The event's resourceVersion is 10000 + its index. With `listed`
+    (20,000 pods the server lists first), every event is such a MODIFIED: the steady state."""
+    pods = [make_pod(i, 100) for i in range(min(count, 20000))] if listed is None else listed
+    first_modified = len(pods) if listed is None else 0
+    pods = [json.loads(json.dumps(p)) for p in pods] if listed is not None else pods
     waiting = {"waiting": {"reason": "ContainerCreating"}}
     lines = []
     for i in range(count):
         pod = pods[i % len(pods)]
         pod["metadata"]["resourceVersion"] = str(10000 + i)
-        kind = "MODIFIED" if i >= len(pods) else "ADDED"
+        kind = "MODIFIED" if i >= first_modified else "ADDED"
         if kind == "MODIFIED":
             status = pod["status"]
             running = status["phase"] == "Running"
@@ -506,14 +509,20 @@ def _lags(written: list[tuple[int, float]], applied: list[tuple[int, float]], co
     return lags[:count]
 
 
-async def bench_watch(rate: float, seconds: float, with_model: bool) -> dict[str, Any]:
+async def bench_watch(
+    rate: float, seconds: float, with_model: bool, *, synced: bool = False
+) -> dict[str, Any]:
     """Stream `rate` events/s for `seconds` (rate 0: `seconds` events, as fast as possible) into a
     Cluster's store (and the topology model). Figures are taken when the last event reached the
     subscriber (the model, when attached): achieved rate, lag p50/p99/max per event, and whether the
-    model then equals a fresh build from the store."""
+    model then equals a fresh build from the store. `synced`: the server first lists 20,000 pods and
+    the stream only modifies them (steady state); otherwise the stream creates them."""
     count = int(rate * seconds) if rate else int(seconds)
-    lines = watch_lines(count)
-    server = ListServer({})
+    listed = [make_pod(i, 100) for i in range(20000)] if synced else None
+    for pod in listed or ():
+        pod["metadata"]["resourceVersion"] = "1"  # below every event's (10000 + index)
+    lines = watch_lines(count, listed=listed)
+    server = ListServer({"Pod": listed} if listed else {})
     server.watch_lines, server.watch_rate = lines, rate
     runner, port = await server.start()
     tmp = Path("/tmp") / f"kstor-bench-{port}.kubeconfig"
@@ -530,20 +539,25 @@ async def bench_watch(rate: float, seconds: float, with_model: bool) -> dict[str
         builder.build()
         model_note = "TopologyBuilder"
 
+    cpu0 = [0.0]
+
     def feed(batch: list) -> None:
         if builder is not None:
             builder.apply(batch)
         newest = max(int(c.obj["metadata"]["resourceVersion"]) for c in batch) - 10000
+        if newest < 0:  # the initial list (synced mode): CPU is counted from here on
+            cpu0[0] = time.process_time()
+            return
         applied.append((newest, time.perf_counter()))
         if newest == count - 1:
             all_in.set()
 
     cluster.store.subscribe(feed)
     cluster.start()
-    cpu0 = time.process_time()
+    cpu0[0] = time.process_time()
     try:
         await asyncio.wait_for(all_in.wait(), timeout=seconds * 20 + 60 if rate else 600)
-        cpu = time.process_time() - cpu0
+        cpu = time.process_time() - cpu0[0]
         done = applied[-1][1]
         start = server.written[0][1]
         lags = sorted(_lags(server.written, applied, count))
@@ -689,7 +703,17 @@ async def main() -> None:
         "watch_model_equals_rebuild": w["model_equals_rebuild"],
     }
     note = f"model: {w['model']}, == rebuild: {w['model_equals_rebuild']}"
-    rows.append(_watch_row("watch @5000/s", w, note))
+    rows.append(_watch_row("watch @5000/s (creates)", w, note))
+    ws = await bench_watch(5000, seconds, with_model=True, synced=True)
+    figures |= {
+        "watch_5k_steady_achieved": round(ws["achieved_rate"]),
+        "watch_5k_steady_lag_p50_ms": round(ws["lag_p50_ms"], 1),
+        "watch_5k_steady_lag_p99_ms": round(ws["lag_p99_ms"], 1),
+        "watch_5k_steady_cpu_us_per_event": round(ws["cpu_us_per_event"], 1),
+        "watch_5k_steady_model_equals_rebuild": ws["model_equals_rebuild"],
+    }
+    note = f"20k pods listed first; == rebuild: {ws['model_equals_rebuild']}"
+    rows.append(_watch_row("watch @5000/s (modifies)", ws, note))
     events = 20000 if args.quick else 60000
     ceiling = await bench_watch(0, events, with_model=False)
     model_ceiling = await bench_watch(0, events, with_model=True)
