@@ -38,6 +38,7 @@ from kstor.tui.views.nodes import NodesView, healthy_use
 SCREENS = ("nodes", "binding", "attachments", "events")
 MAX_EVENTS = 2000  # newest events kept for the Events screen and the detail pane
 Key = tuple[str, str]
+_UNSET: Any = object()
 # What a screen shows in a frame that deferred it (the next frame brings its rows).
 PLACEHOLDER = Row(
     key="building", segments=(("  building this screen…", "dim"),), header=True, group="building"
@@ -118,11 +119,11 @@ class FrameBuilder:
         self._chain = ChainView()
         self._attachments = AttachmentsView()
         self._events_view = EventsView(max_events)
-        self._pending_sig: frozenset[tuple[Any, int]] | None = None
         self._unhealthy: dict[tuple[str, str], tuple[Any, int]] = {}
         self._unhealthy_of: Any = None
         self._unhealthy_total = 0
-        self._claims_of: Any = None
+        self._by_kind: dict[str, list[Change]] | None = None  # this build's changes, when patching
+        self._chain_claims: Any = _UNSET  # the model's claims the Binding chain was last built with
         self._namespaces: tuple[str, ...] = ()
         self._newest_events: list[dict[str, Any]] = []
         self._node_part: tuple[Any, list[Row]] = (None, [])
@@ -158,6 +159,8 @@ class FrameBuilder:
                     self._objects[kind] = patched(kind, old, by_kind[kind])
             else:
                 self._objects[kind] = {object_key(kind, o): o for o in source.objects(kind)}
+                by_kind = None  # re-read: the changes do not say everything that differs
+        self._by_kind = by_kind
         if EVENT in kinds:
             # Only the newest events are shown and indexed: a busy cluster keeps tens of thousands.
             newest = None
@@ -168,14 +171,6 @@ class FrameBuilder:
             if newest is not self._newest_events or not self._events:
                 self._newest_events = newest
                 self._events = EventIndex(newest)
-        if topology is None or topology.claims is not self._claims_of:
-            pending_sig = pending_signature(topology)
-            if pending_sig == self._pending_sig:
-                pending_sig = self._pending_sig  # same content: keep the object the screen was built on
-            self._claims_of = topology.claims if topology is not None else None
-        else:
-            pending_sig = self._pending_sig
-        self._pending_sig = pending_sig
         if kinds & {POD, PVC}:
             self._namespaces = namespaces(self._objects)
         for screen in SCREENS:
@@ -219,7 +214,8 @@ class FrameBuilder:
                 return (None, None)
             return (topology.nodes, topology.unplaced_refs)
         if screen == "binding":
-            return (objs.get(STORAGE_CLASS), objs.get(PVC), objs.get(PV), self._pending_sig)
+            # WHY a claim is not Bound comes from the model's claim rows
+            return (objs.get(STORAGE_CLASS), objs.get(PVC), objs.get(PV), topology and topology.claims)
         if screen == "attachments":
             return (objs.get(VOLUME_ATTACHMENT), objs.get(NODE))
         return (self._newest_events,)
@@ -238,17 +234,30 @@ class FrameBuilder:
                 unplaced = self._unplaced_part = (topology.unplaced_refs, self._nodes.unplaced_rows(items))
             return [*nodes[1], *unplaced[1]]
         if screen == "binding":
-            return [
-                *storage_class_rows(objs.get(STORAGE_CLASS, {}).values()),
-                *self._chain.rows(
-                    objs.get(PVC, {}).values(),
-                    objs.get(PV, {}).values(),
-                    why=lambda pvc: why_pending(topology, pvc),
-                ),
-            ]
+            return [*storage_class_rows(objs.get(STORAGE_CLASS, {}).values()), *self._chain_rows(topology)]
         if screen == "attachments":
             return self._attachments.rows(objs.get(VOLUME_ATTACHMENT, {}), objs.get(NODE, {}))
         return self._events_view.rows(self._newest_events)
+
+    def _chain_rows(self, topology: Topology | None) -> list[Row]:
+        """The Binding chain: patched for the claims and volumes that changed (object or WHY) when this
+        build has the changes, else rebuilt."""
+        objs, by_kind = self._objects, self._by_kind
+        claims, volumes = objs.get(PVC, {}), objs.get(PV, {}).values()
+        rows_now = topology.claims if topology is not None else None
+
+        def why(pvc: dict[str, Any]) -> str:
+            return why_pending(topology, pvc)
+
+        if by_kind is None or self._chain_claims is _UNSET or rows_now is None or self._chain_claims is None:
+            chain = self._chain.rows(claims.values(), volumes, why=why)
+        else:
+            keys = {object_key(PVC, c.obj) for c in by_kind.get(PVC, ())}
+            keys |= changed_keys(self._chain_claims, rows_now)
+            names = {object_key(PV, c.obj)[1] for c in by_kind.get(PV, ())}
+            chain = self._chain.update(claims, volumes, why=why, claim_keys=keys, volume_names=names)
+        self._chain_claims = rows_now
+        return chain
 
     def _count_unhealthy(self, topology: Topology | None) -> int:
         """Volume uses not healthy, counted per pod row and reused while the row is the same object."""
@@ -297,11 +306,22 @@ def why_pending(topology: Topology | None, pvc: dict[str, Any]) -> str:
     return " ".join(f"{reason}{b.message}{held}".split())
 
 
-def pending_signature(topology: Topology | None) -> frozenset[tuple[Any, int]] | None:
-    """Which claims are not Bound and with which binding state (identity): the Binding screen's WHY."""
-    if topology is None:
-        return None
-    return frozenset((key, id(row.binding)) for key, row in topology.claims.items() if row.phase != "Bound")
+def changed_keys(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> set[Any]:
+    """Keys whose value is not the same object in both (added and removed ones included)."""
+    if old is new:
+        return set()
+    out, found = set(), 0
+    for key, value in new.items():
+        was = old.get(key, _UNSET)
+        if was is _UNSET:
+            out.add(key)
+        else:
+            found += 1
+            if was is not value:
+                out.add(key)
+    if found < len(old):
+        out.update(key for key in old if key not in new)
+    return out
 
 
 def namespaces(objects: Mapping[str, Mapping[Key, dict[str, Any]]]) -> tuple[str, ...]:

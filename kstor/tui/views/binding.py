@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from kstor.tui.rows import Age, ObjRef, Row
@@ -186,28 +186,100 @@ class ChainView:
             extra=(5, 160),
             same=_same_inputs,
         )
+        # Kept between calls for `update`: entries by ("pvc", ns, name) / ("pv", "", name); the volume
+        # each claim names and the claims naming each volume (a volume no claim names has its own row).
+        self._entries: dict[Hashable, ChainInputs] = {}
+        self._claims: Mapping[tuple[str, str], dict[str, Any]] = {}
+        self._pvs: dict[str, dict[str, Any]] = {}
+        self._claim_pv: dict[tuple[str, str], str] = {}
+        self._refs: dict[str, set[tuple[str, str]]] | None = None
 
     def rows(
         self, claims: Iterable[dict[str, Any]], volumes: Iterable[dict[str, Any]], *, why: WhyFn
     ) -> list[Row]:
-        pvs: Mapping[str, dict[str, Any]] = {meta(v).get("name", ""): v for v in volumes}
-        entries: dict[tuple[str, str, str], ChainInputs] = {}
-        used: set[str] = set()
-        n_claims = 0
+        """Every claim and volume looked at (see `update` for a frame that knows what changed)."""
+        self._pvs = {meta(v).get("name", ""): v for v in volumes}
+        self._claims = {}
+        self._entries, self._claim_pv, self._refs = {}, {}, {}
         for pvc in claims:
-            n_claims += 1
-            pv_name = (pvc.get("spec") or {}).get("volumeName") or ""
-            used.add(pv_name)
-            reason = why(pvc) if pvc_phase(pvc) != "Bound" else ""
             m = meta(pvc)
-            entries[("pvc", m.get("namespace", ""), m.get("name", ""))] = (pvc, pvs.get(pv_name), reason)
-        for name, pv in pvs.items():
-            if name not in used:
-                entries[("pv", "", name)] = (None, pv, "")
-        body, ws = self._table.rows(entries)
+            self._claims[(m.get("namespace") or "", m.get("name") or "")] = pvc
+        for key, pvc in self._claims.items():
+            self._set_claim(key, pvc, why)
+        for name in self._pvs:
+            self._set_volume(name)
+        return self._render(None)
+
+    def update(
+        self,
+        claims: Mapping[tuple[str, str], dict[str, Any]],
+        volumes: Iterable[dict[str, Any]],
+        *,
+        why: WhyFn,
+        claim_keys: Iterable[tuple[str, str]],
+        volume_names: Iterable[str],
+    ) -> list[Row]:
+        """Like `rows`, when only the claims at `claim_keys` (their object or their WHY) and the volumes
+        named `volume_names` may have changed since the last call."""
+        if self._refs is None:
+            return self.rows(claims.values(), volumes, why=why)
+        self._pvs = {meta(v).get("name", ""): v for v in volumes}
+        self._claims = claims
+        dirty: set[Hashable] = set()
+        names = set(volume_names)
+        for key in set(claim_keys):
+            old_name = self._claim_pv.pop(key, None)
+            if old_name is not None:
+                self._unref(old_name, key)
+                names.add(old_name)
+            pvc = claims.get(key)
+            dirty.add(("pvc", *key))
+            if pvc is None:
+                self._entries.pop(("pvc", *key), None)
+            else:
+                names.add(self._set_claim(key, pvc, why))
+        for name in names:
+            for key in self._refs.get(name, ()):
+                pvc, _, reason = self._entries[("pvc", *key)]
+                self._entries[("pvc", *key)] = (pvc, self._pvs.get(name), reason)
+                dirty.add(("pvc", *key))
+            self._set_volume(name)
+            dirty.add(("pv", "", name))
+        return self._render(dirty)
+
+    def _set_claim(self, key: tuple[str, str], pvc: dict[str, Any], why: WhyFn) -> str:
+        pv_name = (pvc.get("spec") or {}).get("volumeName") or ""
+        assert self._refs is not None
+        self._refs.setdefault(pv_name, set()).add(key)
+        self._claim_pv[key] = pv_name
+        reason = why(pvc) if pvc_phase(pvc) != "Bound" else ""
+        self._entries[("pvc", *key)] = (pvc, self._pvs.get(pv_name), reason)
+        return pv_name
+
+    def _unref(self, name: str, key: tuple[str, str]) -> None:
+        assert self._refs is not None
+        refs = self._refs.get(name)
+        if refs is not None:
+            refs.discard(key)
+            if not refs:
+                del self._refs[name]
+
+    def _set_volume(self, name: str) -> None:
+        """A volume no claim names gets a row of its own."""
+        pv = self._pvs.get(name)
+        assert self._refs is not None
+        if pv is not None and not self._refs.get(name):
+            self._entries[("pv", "", name)] = (None, pv, "")
+        else:
+            self._entries.pop(("pv", "", name), None)
+
+    def _render(self, dirty: set[Hashable] | None) -> list[Row]:
+        body, ws = self._table.rows(self._entries, dirty=dirty)
         return [
             section_row(
-                "binding/chain", f"Claims and volumes ({n_claims} PVCs, {len(pvs)} PVs)", group="chain"
+                "binding/chain",
+                f"Claims and volumes ({len(self._claims)} PVCs, {len(self._pvs)} PVs)",
+                group="chain",
             ),
             title_row("binding/chain-title", CHAIN_TITLES, ws, group="chain"),
             *body,

@@ -57,10 +57,20 @@ class FittedTable:
                 else:
                     del counts[len(cell)]
 
-    def rows(self, objects: Mapping[Hashable, Obj]) -> tuple[list[Row], list[int]]:
+    def rows(
+        self, objects: Mapping[Hashable, Obj], *, dirty: Iterable[Hashable] | None = None
+    ) -> tuple[list[Row], list[int]]:
+        """`dirty`: the only keys whose object may differ from the last call (None: look at every key)."""
         cache, rows = self._cells, self._rows
         added = False
-        for key, obj in objects.items():
+        looked = objects.items() if dirty is None else [(k, objects.get(k)) for k in dirty]
+        for key, obj in looked:
+            if obj is None:  # gone (only with `dirty`)
+                if key in cache:
+                    self._count(cache.pop(key)[1], -1)
+                    rows.pop(key, None)
+                    added = True  # the order changes
+                continue
             hit = cache.get(key)
             if hit is not None and (hit[0] is obj or (self._same is not None and self._same(hit[0], obj))):
                 if hit[0] is not obj:
