@@ -238,6 +238,7 @@ class ChainView:
                 self._entries.pop(("pvc", *key), None)
             else:
                 names.add(self._set_claim(key, pvc, why))
+        names.discard("")  # claims naming no volume: no volume of that name can come or go
         for name in names:
             for key in self._refs.get(name, ()):
                 pvc, _, reason = self._entries[("pvc", *key)]
