@@ -368,7 +368,7 @@ class AttachDetachController(QueueLoop):
             },
         }
         try:
-            created = self.registry.create("volumeattachments", va)
+            created = self.registry.create_entry("volumeattachments", va).obj
         except ApiError as exc:
             return None if exc.code == 409 else 1.0
         self.inf("volumeattachments").observe(created)
@@ -408,9 +408,9 @@ class AttachDetachController(QueueLoop):
         if sorted(have, key=lambda v: v.get("name", "")) == want:
             return
         try:
-            result = self.registry.patch(
+            result = self.registry.patch_entry(
                 "nodes", pu.name_of(node), {"status": {"volumesAttached": want or None}}, subresource="status"
-            )
+            ).obj
         except ApiError:
             return
         self.inf("nodes").observe(result)

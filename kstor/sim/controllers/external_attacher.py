@@ -106,7 +106,7 @@ class ExternalAttacher(QueueLoop):
 
     def _patch(self, plural: str, name: str, patch: Obj, *, subresource: str | None = None) -> None:
         try:
-            result = self.registry.patch(plural, name, patch, subresource=subresource)
+            result = self.registry.patch_entry(plural, name, patch, subresource=subresource).obj
         except ApiError:
             return
         self.inf(plural).observe(result)

@@ -301,12 +301,12 @@ class Kubelet(QueueLoop):
             return
         self.in_use = wanted
         try:
-            result = self.registry.patch(
+            result = self.registry.patch_entry(
                 "nodes",
                 self.node_name,
                 {"status": {"volumesInUse": sorted(wanted) or None}},
                 subresource="status",
-            )
+            ).obj
         except ApiError:
             return
         self.inf("nodes").observe(result)
@@ -328,9 +328,9 @@ class Kubelet(QueueLoop):
         if current == text:
             return
         try:
-            result = self.registry.patch(
+            result = self.registry.patch_entry(
                 "pods", pu.name_of(pod), {"metadata": {"annotations": {pu.ANN_MOUNTS: text}}}, pu.ns_of(pod)
-            )
+            ).obj
         except ApiError:
             return
         self._observe_own(result)
@@ -419,9 +419,9 @@ class Kubelet(QueueLoop):
         if all(old_status.get(k) == v for k, v in status.items()):
             return
         try:
-            result = self.registry.patch(
+            result = self.registry.patch_entry(
                 "pods", pu.name_of(pod), {"status": status}, pu.ns_of(pod), subresource="status"
-            )
+            ).obj
         except ApiError:
             return
         self._observe_own(result)
@@ -481,7 +481,7 @@ class Kubelet(QueueLoop):
             "renewTime": self.clock.micro_timestamp(),
         }
         try:
-            self.registry.patch("leases", self.node_name, {"spec": spec}, LEASE_NAMESPACE)
+            self.registry.patch_entry("leases", self.node_name, {"spec": spec}, LEASE_NAMESPACE)
         except ApiError as exc:
             if exc.code != 404:
                 return
@@ -533,9 +533,9 @@ class Kubelet(QueueLoop):
                 }
             )
         try:
-            result = self.registry.patch(
+            result = self.registry.patch_entry(
                 "nodes", self.node_name, {"status": {"conditions": conditions}}, subresource="status"
-            )
+            ).obj
         except ApiError:
             return
         self.inf("nodes").observe(result)

@@ -400,7 +400,7 @@ class PVController(QueueLoop):
         if not ref:
             pv["metadata"].setdefault("annotations", {})[ANN_BOUND_BY_CONTROLLER] = "yes"
         pv["spec"]["claimRef"] = claim_reference(claim)
-        updated = self.registry.update("persistentvolumes", pv)
+        updated = self.registry.update_entry("persistentvolumes", pv).obj  # read-only
         self.available.discard(name)
         return updated
 

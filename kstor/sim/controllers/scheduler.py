@@ -462,12 +462,12 @@ class Scheduler(QueueLoop):
                 {"metadata": {"annotations": {pu.ANN_BOUND_BY_CONTROLLER: "yes"}}, "spec": {"claimRef": ref}},
             )
         for claim in plan.provision:
-            patched = self.registry.patch(
+            patched = self.registry.patch_entry(
                 "persistentvolumeclaims",
                 pu.name_of(claim),
                 {"metadata": {"annotations": {pu.ANN_SELECTED_NODE: node}}},
                 pu.ns_of(claim),
-            )
+            ).obj
             # _wait_bound reads the cache: record our own write so it is not mistaken for a reset
             self.inf("persistentvolumeclaims").observe(patched)
         await self._wait_bound(plan)

@@ -59,14 +59,15 @@ def mutate(
     """Get the object, let `fn` change it in place, update it; retried on conflict.
 
     `fn` returning False means "nothing to change": no write happens and None is returned.
-    Returns the stored object after the update.
+    Returns the stored object after the update, READ-ONLY (the registry's own copy-on-write dict:
+    copying it for callers that only read it was a JSON round trip per write).
     """
 
     def attempt() -> Obj | None:
         obj = registry.get(plural, name, namespace)
         if fn(obj) is False:
             return None
-        return registry.update(plural, obj, namespace, subresource=subresource)
+        return registry.update_entry(plural, obj, namespace, subresource=subresource).obj
 
     return retry_on_conflict(attempt, attempts)
 

@@ -136,13 +136,13 @@ class OwnerLoop(QueueLoop):
         if merged == (owner.get("status") or {}):
             return
         try:
-            result = self.registry.patch(
+            result = self.registry.patch_entry(
                 self.owner_plural,
                 pu.name_of(owner),
                 {"status": status},
                 pu.ns_of(owner),
                 subresource="status",
-            )
+            ).obj
         except ApiError:
             return
         self.inf(self.owner_plural).observe(result)
@@ -204,7 +204,8 @@ class ReplicaSetController(OwnerLoop):
 
     def _create_pod(self, rs: Obj) -> None:
         template = rs.get("spec", {}).get("template", {})
-        meta = copy.deepcopy(template.get("metadata") or {})
+        # create_entry copies the body; only top-level keys are set here, so shallow copies do
+        meta = dict(template.get("metadata") or {})
         meta.pop("name", None)
         meta["generateName"] = f"{pu.name_of(rs)}-"
         meta["namespace"] = pu.ns_of(rs)
@@ -213,10 +214,10 @@ class ReplicaSetController(OwnerLoop):
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": meta,
-            "spec": copy.deepcopy(template.get("spec") or {}),
+            "spec": template.get("spec") or {},
         }
         try:
-            created = self.registry.create("pods", pod, pu.ns_of(rs))
+            created = self.registry.create_entry("pods", pod, pu.ns_of(rs)).obj
         except ApiError as exc:
             self.recorder.warning(rs, "FailedCreate", f"Error creating: {exc.message}")
             return
@@ -303,7 +304,7 @@ class DeploymentController(OwnerLoop):
             "spec": {"replicas": want, "selector": selector, "template": template},
         }
         try:
-            created = self.registry.create("replicasets", rs, pu.ns_of(deploy))
+            created = self.registry.create_entry("replicasets", rs, pu.ns_of(deploy)).obj
         except ApiError:
             return None
         self.inf("replicasets").observe(created)
@@ -315,7 +316,7 @@ class DeploymentController(OwnerLoop):
         if cur == replicas:
             return
         try:
-            result = self.registry.patch(
+            result = self.registry.patch_entry(
                 "replicasets",
                 pu.name_of(rs),
                 {
@@ -323,7 +324,7 @@ class DeploymentController(OwnerLoop):
                     "spec": {"replicas": replicas},
                 },
                 pu.ns_of(rs),
-            )
+            ).obj
         except ApiError:
             return
         self.inf("replicasets").observe(result)
@@ -470,12 +471,12 @@ class StatefulSetController(OwnerLoop):
                     "labels": {**(template.get("metadata", {}).get("labels") or {}), **selector_labels},
                     "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
                 },
-                "spec": copy.deepcopy(template.get("spec") or {}),
+                "spec": template.get("spec") or {},  # create_entry copies it
             }
             if not claim["metadata"]["annotations"]:
                 del claim["metadata"]["annotations"]
             try:
-                created = self.registry.create("persistentvolumeclaims", claim, ns)
+                created = self.registry.create_entry("persistentvolumeclaims", claim, ns).obj
             except ApiError as exc:
                 if exc.code != 409:
                     self.recorder.warning(
@@ -501,7 +502,7 @@ class StatefulSetController(OwnerLoop):
                 "controller-revision-hash": revision,
             }
         )
-        pod_spec = copy.deepcopy(template.get("spec") or {})
+        pod_spec = dict(template.get("spec") or {})  # top-level keys set below; create_entry copies
         pod_spec["hostname"] = pod_name
         if spec.get("serviceName"):
             pod_spec["subdomain"] = spec["serviceName"]
@@ -532,7 +533,7 @@ class StatefulSetController(OwnerLoop):
         if not pod["metadata"]["annotations"]:
             del pod["metadata"]["annotations"]
         try:
-            created_pod = self.registry.create("pods", pod, ns)
+            created_pod = self.registry.create_entry("pods", pod, ns).obj
         except ApiError as exc:
             if exc.code != 409:
                 self.recorder.warning(
