@@ -39,10 +39,6 @@ SCREENS = ("nodes", "binding", "attachments", "events")
 MAX_EVENTS = 2000  # newest events kept for the Events screen and the detail pane
 Key = tuple[str, str]
 _UNSET: Any = object()
-# What a screen shows in a frame that deferred it (the next frame brings its rows).
-PLACEHOLDER = Row(
-    key="building", segments=(("  building this screen…", "dim"),), header=True, group="building"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +136,9 @@ class FrameBuilder:
         health: Mapping[str, Health] | None = None,
         event_rate: tuple[float, ...] = (),
         banner: str = "",
-        defer: Iterable[str] = (),
     ) -> Frame:
         """`changed`: kinds touched since the last build (None = everything). `changes`: the Store's
-        changes behind `changed`, in the order applied (optional; the source already holds them).
-        `defer`: screens not built yet may wait for the next frame (they show a placeholder row), so the
-        first frame of a large cluster brings the home screen sooner; see `pending_screens`."""
+        changes behind `changed`, in the order applied (optional; the source already holds them)."""
         kinds = set(KINDS if changed is None else changed)
         by_kind: dict[str, list[Change]] | None = None
         if changed is not None and changes is not None:
@@ -175,9 +168,6 @@ class FrameBuilder:
             self._namespaces = namespaces(self._objects)
         for screen in SCREENS:
             old_inputs = self._inputs.get(screen)
-            if old_inputs is None and screen in defer:
-                self._screens[screen] = [PLACEHOLDER]
-                continue
             inputs = self._screen_inputs(screen, topology)
             if old_inputs is None or any(a is not b for a, b in zip(old_inputs, inputs, strict=True)):
                 self._screens[screen] = self._screen(screen, topology)
@@ -200,11 +190,6 @@ class FrameBuilder:
             banner=banner,
             namespaces=self._namespaces,
         )
-
-    @property
-    def pending_screens(self) -> tuple[str, ...]:
-        """Screens a deferring build left for later."""
-        return tuple(name for name in SCREENS if name not in self._inputs)
 
     def _screen_inputs(self, screen: str, topology: Topology | None) -> tuple[Any, ...]:
         """What a screen's rows are a function of; compared by identity between frames."""

@@ -27,7 +27,6 @@ from kstor.tui.frame import ClusterLabel, FrameBuilder, Health
 log = logging.getLogger(__name__)
 BAD_STATES = ("forbidden", "unavailable", "reconnecting")
 STORE_WINDOW = 0.005  # seconds the Store may hold changes before handing them to the feed
-LATER_SCREENS = ("binding", "attachments")  # built in the second frame (10k claims: ~0.5 s CPU)
 HEALTH_POLL = 0.1  # seconds between informer health checks while nothing changes
 
 
@@ -196,13 +195,17 @@ class LiveFeed(Observers):
         await loop.run_in_executor(None, self._sink_set.wait)
         store.flush()
         pending.clear()
+        # The synced store is long-lived: freeze it (here, and again after the first frame with the model
+        # and rows) so the collector does not re-scan it on every gen-2 pass while the first frame is
+        # built (on the large cluster the model build and first frame took ~40% less CPU) and later
+        # (a pause of hundreds of ms on a 50,000-object store, felt as a stuck key).
+        gc.freeze()
         frames = FrameBuilder(self.cluster)
         model = TopologyBuilder(store)
         rate = EventRate()
         topology = model.build()
         changed: set[str] | None = None  # None: build every screen (the first frame)
         batch: list[Change] = []
-        frozen = False
 
         def current_health() -> dict[str, Health]:
             return {k: Health(h.state.value, h.error) for k, h in kube.health().items()}
@@ -218,22 +221,15 @@ class LiveFeed(Observers):
                 self.model_cpu += time.thread_time() - cpu
                 changed = (set() if changed is None else changed) | {c.kind for c in batch}
             wake.clear()
-            # The first frame brings the home screen; the others follow in the next one, right after.
-            defer = LATER_SCREENS if changed is None else ()
-            self._emit(
-                frames, store, topology, changed=changed, changes=batch, health=health, rate=rate, defer=defer
-            )
-            if not frozen and not frames.pending_screens:
-                # The synced cluster (and its rows) is long-lived: keep the collector from re-scanning it
-                # on every gen-2 pass (on a 50,000-object store a pause of hundreds of ms, a stuck key).
-                gc.freeze()
-                frozen = True
+            self._emit(frames, store, topology, changed=changed, changes=batch, health=health, rate=rate)
+            if changed is None:
+                gc.freeze()  # the model and the first rows, see above
             changed, batch = set(), []
             # At most one frame per interval (20 Hz), counted from this frame's start, so a change that
             # follows a quiet spell is drawn at once; then wait for a change, a health change, or the
             # once-a-second frame that moves ages and rates.
             await asyncio.sleep(max(0.0, started + self.min_interval - loop.time()))
-            while not pending and not frames.pending_screens and loop.time() < started + 1.0:
+            while not pending and loop.time() < started + 1.0:
                 if current_health() != health:
                     break
                 timeout = min(HEALTH_POLL, started + 1.0 - loop.time())
@@ -250,7 +246,6 @@ class LiveFeed(Observers):
         changes: list[Change],
         health: dict[str, Health],
         rate: EventRate,
-        defer: tuple[str, ...] = (),
     ) -> None:
         now = self.clock()
         cpu = time.thread_time()
@@ -263,7 +258,6 @@ class LiveFeed(Observers):
             health=health,
             event_rate=rate.series(now),
             banner=banner_for(health),
-            defer=defer,
         )
         self.frames += 1
         self.frame_cpu += time.thread_time() - cpu

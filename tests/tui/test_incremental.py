@@ -250,20 +250,6 @@ def test_findings_count_follows_the_clock_without_building_the_list() -> None:
     assert len(set(counts)) > 2  # the sweep crossed several claims' one-minute mark
 
 
-def test_first_frame_may_defer_screens_and_the_next_brings_them() -> None:
-    cluster = RandomCluster(8, events=20)
-    model = TopologyBuilder(cluster.source)
-    builder = FrameBuilder(SIM)
-    topology = model.build()
-    first = builder.build(cluster.source, topology, now=NOW, defer=("binding", "attachments"))
-    assert builder.pending_screens == ("binding", "attachments")
-    assert [render_text(r, first.now).strip() for r in first.rows("binding")] == ["building this screen…"]
-    assert first.rows("nodes") and len(first.rows("events")) > 1
-    second = builder.build(cluster.source, topology, now=NOW, changed=set(), changes=[])
-    assert builder.pending_screens == ()
-    assert shown(second) == shown(fresh_frame(cluster.source, max_events=2000, now=NOW))
-
-
 def test_drill_recovery_is_withdrawn_when_problems_come_back() -> None:
     """Recovered means steady again for good: a lull between two symptoms is not a recovery."""
     from kstor.tui.drillwatch import DrillWatch

@@ -90,18 +90,28 @@ def widths(table: Sequence[Sequence[str]], *, caps: Sequence[int], minimum: Sequ
 
 def columns(cells: Sequence[tuple[str, str] | Age], ws: Sequence[int]) -> tuple[Segment, ...]:
     """Lay cells out in fixed-width columns separated by two spaces."""
+    if len(cells) != len(ws):
+        raise ValueError(f"{len(cells)} cells for {len(ws)} columns")
     out: list[Segment] = []
-    for i, (cell, w) in enumerate(zip(cells, ws, strict=True)):
+    last = len(ws) - 1
+    for i, cell in enumerate(cells):
+        w = ws[i]
         if isinstance(cell, Age):
             out.append(Age(cell.since, w, cell.style))
-        elif i == len(ws) - 1:
-            # The last column is not padded: trailing blanks would only widen the scroll area.
-            out.append((cell[0] if len(cell[0]) <= w else fit(cell[0], w), cell[1]))
         else:
-            out.append((fit(cell[0], w), cell[1]))
-        if i < len(ws) - 1:
-            out.append(("  ", ""))
+            text = cell[0]
+            if len(text) > w:
+                text = text[: max(w - 1, 0)] + "…"
+            elif i != last:
+                # The last column is not padded: trailing blanks would only widen the scroll area.
+                text = text.ljust(w)
+            out.append((text, cell[1]))
+        if i != last:
+            out.append(_GAP)
     return tuple(out)
+
+
+_GAP = ("  ", "")
 
 
 def title_row(key: str, titles: Sequence[str], ws: Sequence[int], *, group: str) -> Row:
