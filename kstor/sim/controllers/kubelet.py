@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT = ("__heartbeat__",)
 NFS_CHECK = ("__nfs__",)
 MOUNT_TIMEOUT = 120.0  # WaitForAttachAndMount
+MOUNT_REAL_PER_PENDING = 0.01
+IDX_STARTING = "kubelet-starting"
 BACKOFF_START = 0.5
 BACKOFF_MAX = 122.0  # the 2m2s exponential back-off cap of volume operations
 STATUS_REPORT_EVERY = 6  # heartbeats between forced node status refreshes
@@ -55,6 +57,12 @@ class PodState:
     in_use: frozenset[str] = frozenset()  # attachable volumes this pod needs (volumesInUse)
     killing: bool = False
     ip: str = ""
+
+
+def _starting(pod: Obj) -> list[bool]:
+    """Bound to a node, not deleting, still Pending: a pod some kubelet is working on."""
+    starting = pu.node_of(pod) and not pu.deleting(pod) and pod.get("status", {}).get("phase") == "Pending"
+    return [True] if starting else []
 
 
 class Dispatcher:
@@ -117,6 +125,7 @@ class Kubelet(QueueLoop):
             informers.informer("volumeattachments").add_index(
                 "node", lambda va: [va.get("spec", {}).get("nodeName", "")]
             )
+            pods.add_index(IDX_STARTING, _starting)
             for plural in ("pods", "nodes", "volumeattachments"):
                 informers.informer(plural).add_handler(route.handle)
             route.routes[self.node_name] = self.on_event
@@ -263,7 +272,12 @@ class Kubelet(QueueLoop):
         self._update_in_use()
         if unmounted:
             waited = now - state.first_seen
-            timeout = pu.sim_timeout(self.clock, MOUNT_TIMEOUT, real_floor=2.0)
+            # 2 min of sim time, at least 2 s real plus 10 ms per pod in the cluster still starting on
+            # its node: thousands of volumes attached and mounted at once are a backlog the sim works
+            # through in real time, not a stuck attach (a real attacher has two real minutes for it).
+            pending = self.inf("pods").count(IDX_STARTING, True)
+            floor = 2.0 + MOUNT_REAL_PER_PENDING * pending
+            timeout = pu.sim_timeout(self.clock, MOUNT_TIMEOUT, real_floor=floor)
             if waited >= timeout and (
                 state.timeout_reported_at is None or now - state.timeout_reported_at >= timeout
             ):

@@ -477,6 +477,7 @@ class Scheduler(QueueLoop):
         # thousands of claims provisioned at once are a backlog the provisioner works through in real
         # time (a real one has 600 real seconds for it).
         started = self.clock.elapsed()
+        floor = BIND_REAL_FLOOR
         provisioning = {pu.name_of(c) for c in plan.provision}
         while True:
             pending = []
@@ -498,7 +499,8 @@ class Scheduler(QueueLoop):
                 pending.append(current)
             if not pending:
                 return
-            floor = BIND_REAL_FLOOR + BIND_REAL_PER_CYCLE * len(self._binds)
+            # the largest backlog seen while waiting: it shrinking does not make this claim's wait longer
+            floor = max(floor, BIND_REAL_FLOOR + BIND_REAL_PER_CYCLE * len(self._binds))
             timeout = pu.sim_timeout(self.clock, BIND_TIMEOUT, real_floor=floor)
             remaining = started + timeout - self.clock.elapsed()
             if remaining <= 0:
