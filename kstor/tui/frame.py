@@ -1,8 +1,10 @@
 """A frame: everything one repaint of the dashboard needs, built off the UI loop and never mutated.
 
 The feed (live cluster or frozen fixture) turns the Store + the model's Topology into a Frame; the
-widgets only ever see frames, never the Store. Per-screen rows are rebuilt only when a kind that
-screen shows changed, and the Nodes screen reuses per-node rows (see views/nodes.py).
+widgets only ever see frames, never the Store. Frames are incremental: a screen is rebuilt only when
+one of its inputs changed, and then only the rows of what changed are (per-node sections, the newest
+events window, FittedTable for Binding and Attachments); tests/tui/test_incremental.py checks that the
+result equals a frame built from scratch.
 """
 
 from __future__ import annotations
