@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from kstor.tui.rows import Age, ObjRef, Row, Segment, parse_time
@@ -44,6 +45,7 @@ _BAD = {
 }
 
 
+@lru_cache(maxsize=4096)  # a few dozen distinct states; called for every badge of every row
 def tone(state: str) -> str:
     """Colour for a state word: green when healthy, red when broken, yellow while in between."""
     word = state.split("(")[0].split(":")[0].replace(" ", "").replace("-", "").lower()
@@ -54,6 +56,7 @@ def tone(state: str) -> str:
     return BUSY
 
 
+@lru_cache(maxsize=4096)
 def badge(state: str) -> tuple[str, str]:
     return (f" {state} ", f"reverse {tone(state)}")
 

@@ -98,10 +98,11 @@ def use_rows(use: VolumeUse, *, group: str, indent: str = "      ") -> list[Row]
         use.attach.phase.value,
         use.mount.phase.value,
     ]
+    chain = volume_chain(use)
     segs: list[tuple[str, str]] = [
         (indent, ""),
         (f"{use.volume}  ", NAME),
-        (volume_chain(use), ""),
+        (chain, ""),
         ("  ", ""),
     ]
     for state in states:
@@ -119,7 +120,7 @@ def use_rows(use: VolumeUse, *, group: str, indent: str = "      ") -> list[Row]
         else ObjRef("Pod", use.pod.name, use.pod.namespace)
     )
     search = " ".join(
-        [use.pod.namespace, use.pod.name, use.volume, volume_chain(use), group, *states]
+        [use.pod.namespace, use.pod.name, use.volume, chain, group, *states]
     ).lower()
     rows = [
         Row(
