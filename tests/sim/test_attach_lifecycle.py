@@ -156,3 +156,21 @@ async def test_multi_attach_error_for_volume_on_dead_node() -> None:
             lambda: ready(get(cluster, "pods", new["metadata"]["name"], "default")), "replacement Ready"
         )
         assert len(events(cluster, "default", name=new["metadata"]["name"], reason="FailedAttachVolume")) == 1
+
+
+def test_a_pod_delete_event_always_queues_its_node() -> None:
+    """A DELETED event carries the pod's last version as both old and new, so nothing in it 'changed';
+    it must still take the pod out of the node's desired state. Filtering it like an update left the
+    volume attached until the next periodic resync (the drain-node-rwo drill failed its 60 s SLO)."""
+    from kstor.sim.controllers.attach_detach import AttachDetachController
+
+    adc = AttachDetachController(SimCluster(speed=100))
+    pod = {
+        "metadata": {"name": "db-0", "namespace": "default", "deletionTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"nodeName": "worker-1"},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "db", "state": {"running": {}}}]},
+    }
+    adc.on_event("pods", "MODIFIED", pod, dict(pod))
+    assert len(adc.queue) == 0  # an update that changes nothing the node sync reads
+    adc.on_event("pods", "DELETED", pod, pod)
+    assert len(adc.queue) == 1

@@ -194,7 +194,8 @@ class AttachDetachController(QueueLoop):
         )
 
     def on_event(self, plural: str, event_type: str, old: Obj | None, new: Obj | None) -> None:
-        if old is not None and new is not None and not _matters(plural, old, new):
+        # A DELETED event carries the last version as both old and new: it always matters.
+        if event_type == "MODIFIED" and old and new and not _matters(plural, old, new):
             return
         for obj in (old, new):
             if obj is None:

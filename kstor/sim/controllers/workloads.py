@@ -95,7 +95,8 @@ class OwnerLoop(QueueLoop):
         if plural == self.owner_plural:
             self.queue.add(key_of(obj))
             return
-        if old is not None and new is not None and _dependent_facts(old) == _dependent_facts(new):
+        # A DELETED event carries the last version as both old and new: it always matters.
+        if event_type == "MODIFIED" and old and new and _dependent_facts(old) == _dependent_facts(new):
             return  # e.g. a mount annotation or a container status: nothing an owner sync reads
         for candidate in (old, new):
             uid = pu.owner_uid(candidate) if candidate else ""
