@@ -57,6 +57,7 @@ class PodState:
     in_use: frozenset[str] = frozenset()  # attachable volumes this pod needs (volumesInUse)
     killing: bool = False
     ip: str = ""
+    nfs_up: bool | None = None  # the NFS server's state this pod was last synced with
 
 
 def _starting(pod: Obj) -> list[bool]:
@@ -108,7 +109,6 @@ class Kubelet(QueueLoop):
         self._own_rv: dict[Key, str] = {}  # resourceVersion of our last write of each pod
         self.in_use: set[str] = set()
         self.nfs_pods: set[Key] = set()
-        self.nfs_seen: bool | None = None
         self._nfs_armed = False
         self.beats = 0
         self._ip_seq = 1
@@ -180,10 +180,12 @@ class Kubelet(QueueLoop):
             if not self.nfs_pods:
                 self._nfs_armed = False
                 return None
+            # Compared per pod, not with the state this check saw last time: the server can come up and
+            # go down again between two checks while the pods synced on their own in between.
             up = bool(self.cluster.world.get("nfs_up", True))
-            if up != self.nfs_seen:
-                self.nfs_seen = up
-                for pod_key in self.nfs_pods:
+            for pod_key in self.nfs_pods:
+                state = self.pods.get(pod_key)
+                if state is None or state.nfs_up != up:
                     self.queue.add(pod_key)
             return max(1.0, heartbeat_interval(self.cluster) / 5)
         assert isinstance(key, tuple)
@@ -228,6 +230,7 @@ class Kubelet(QueueLoop):
         volumes = self._volumes(pod)
         uid = pu.uid_of(pod)
         nfs_up = bool(self.cluster.world.get("nfs_up", True))
+        state.nfs_up = nfs_up
         if any(v.plugin == "nfs" for v in volumes):
             self.nfs_pods.add(key)
             if not self._nfs_armed:
