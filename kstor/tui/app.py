@@ -84,10 +84,16 @@ class KstorApp(App[None]):
         self._banner_widget = self.query_one("#banner", Static)
         self._filter_box = self.query_one("#filter", Input)
         self.active_view.focus()
+        self._want(self.initial_screen)
         self.feed.start(self._deliver, self._failed)
 
     async def on_unmount(self) -> None:
         await self.feed.stop()
+
+    def _want(self, *screens: str) -> None:
+        want = getattr(self.feed, "want", None)  # only a live feed builds screens on demand
+        if want is not None:
+            want(screens)
 
     def _deliver(self, frame: Frame) -> None:
         self.post_message(FrameUpdated(frame))
@@ -129,7 +135,8 @@ class KstorApp(App[None]):
             self._status.show(frame)
             self._banner(frame.banner or self.failure)
             for name in SCREENS:
-                self.view(name).set_rows(frame.rows(name), frame.now)
+                if name in frame.screens:  # a live feed builds a screen once it is shown
+                    self.view(name).set_rows(frame.rows(name), frame.now)
             if self.detail.display:
                 self.detail.show(frame, self.detail.ref)
         for screen in self.screen_stack:
@@ -157,6 +164,7 @@ class KstorApp(App[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
+        self._want(self.current_screen_name)
         view = self.active_view
         view.focus()
         if self.detail.display:
@@ -230,6 +238,7 @@ class KstorApp(App[None]):
 
     def object_refs(self) -> list[tuple[str, Row]]:
         """(screen, row) for every row that names an object, for the palette."""
+        self._want(*SCREENS)  # later frames bring the screens not built yet
         if self.frame is None:
             return []
         return [(name, row) for name in SCREENS for row in self.frame.rows(name) if row.ref is not None]

@@ -9,7 +9,7 @@ result equals a frame built from scratch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -138,9 +138,12 @@ class FrameBuilder:
         health: Mapping[str, Health] | None = None,
         event_rate: tuple[float, ...] = (),
         banner: str = "",
+        screens: Collection[str] | None = None,
     ) -> Frame:
         """`changed`: kinds touched since the last build (None = everything). `changes`: the Store's
-        changes behind `changed`, in the order applied (optional; the source already holds them)."""
+        changes behind `changed`, in the order applied (optional; the source already holds them).
+        `screens`: build only these (None = all); a screen left out is absent from the frame until a
+        build names it, and is then built in full."""
         kinds = set(KINDS if changed is None else changed)
         by_kind: dict[str, list[Change]] | None = None
         if changed is not None and changes is not None:
@@ -169,6 +172,13 @@ class FrameBuilder:
         if kinds & {POD, PVC}:
             self._namespaces = namespaces(self._objects)
         for screen in SCREENS:
+            if screens is not None and screen not in screens:
+                # Its incremental state would miss this build's changes: rebuild it when it is wanted.
+                self._inputs.pop(screen, None)
+                self._screens.pop(screen, None)
+                if screen == "binding":
+                    self._chain_claims = _UNSET
+                continue
             old_inputs = self._inputs.get(screen)
             inputs = self._screen_inputs(screen, topology)
             if old_inputs is None or any(a is not b for a, b in zip(old_inputs, inputs, strict=True)):

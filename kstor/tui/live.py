@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,6 +86,11 @@ class LiveFeed(Observers):
         self._thread: threading.Thread | None = None
         self.started_at = 0.0
         self.first_frame_at: float | None = None  # monotonic seconds from connect() to the first full frame
+        # Screens are built once something shows them (see want()): on a 10,000-pod cluster the Binding
+        # and Attachments screens are most of the first frame's CPU, and most sessions start on Nodes.
+        self._wanted: frozenset[str] = frozenset({"nodes"})
+        self._wanted_changed = False
+        self._wake: asyncio.Event | None = None
         self.frames = 0
         # Feed-thread CPU seconds in the model's incremental updates and in frame building (benchmarks).
         self.model_cpu = 0.0
@@ -108,6 +113,18 @@ class LiveFeed(Observers):
             self._thread = threading.Thread(target=self._thread_main, name="kstor-feed", daemon=True)
             self._thread.start()
         self._sink_set.set()
+
+    def want(self, screens: Iterable[str]) -> None:
+        """Build these screens from now on (any thread); the next frame brings them."""
+        new = self._wanted | set(screens)
+        if new == self._wanted:
+            return
+        self._wanted = frozenset(new)
+        self._wanted_changed = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the feed's loop has closed
+                loop.call_soon_threadsafe(wake.set)
 
     async def stop(self) -> None:
         loop, task = self._loop, self._task
@@ -180,7 +197,7 @@ class LiveFeed(Observers):
         store = kube.store
         loop = asyncio.get_running_loop()
         pending: list[Change] = []
-        wake = asyncio.Event()
+        wake = self._wake = asyncio.Event()
 
         def arrived(batch: list[Change]) -> None:
             pending.extend(batch)
@@ -221,6 +238,7 @@ class LiveFeed(Observers):
                 self.model_cpu += time.thread_time() - cpu
                 changed = (set() if changed is None else changed) | {c.kind for c in batch}
             wake.clear()
+            self._wanted_changed = False
             self._emit(frames, store, topology, changed=changed, changes=batch, health=health, rate=rate)
             if changed is None:
                 gc.freeze()  # the model and the first rows, see above
@@ -229,7 +247,7 @@ class LiveFeed(Observers):
             # follows a quiet spell is drawn at once; then wait for a change, a health change, or the
             # once-a-second frame that moves ages and rates.
             await asyncio.sleep(max(0.0, started + self.min_interval - loop.time()))
-            while not pending and loop.time() < started + 1.0:
+            while not pending and not self._wanted_changed and loop.time() < started + 1.0:
                 if current_health() != health:
                     break
                 timeout = min(HEALTH_POLL, started + 1.0 - loop.time())
@@ -258,6 +276,7 @@ class LiveFeed(Observers):
             health=health,
             event_rate=rate.series(now),
             banner=banner_for(health),
+            screens=self._wanted,
         )
         self.frames += 1
         self.frame_cpu += time.thread_time() - cpu

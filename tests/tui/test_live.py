@@ -14,6 +14,7 @@ import pytest
 from kstor.sim.testing import SimServerThread
 from kstor.tui.app import KstorApp
 from kstor.tui.cli import SimChild
+from kstor.tui.frame import SCREENS
 from kstor.tui.live import LiveFeed
 from tests.tui.conftest import wait_for
 
@@ -49,6 +50,27 @@ async def test_kubectl_style_changes_appear_without_a_key_press() -> None:
             await in_thread(core.delete_namespaced_pod, "static-pod", "default")
             await wait_for(pilot, lambda: "default/static-pod" not in shown(app), timeout=30)
         assert feed.frames > 1
+
+
+async def test_screens_are_built_when_first_shown() -> None:
+    """A live feed builds the home screen first; Binding and Attachments (most of the first frame's
+    CPU on a big cluster) arrive when a tab shows them, and the palette asks for every screen."""
+    with SimServerThread(scenario="small", speed=20) as sim:
+        feed = LiveFeed(kubeconfig=str(sim.kubeconfig))
+        await in_thread(feed.connect)
+        app = KstorApp(feed)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "worker-1" in shown(app), timeout=30)
+            assert set(app.frame.screens) == {"nodes"}
+            assert not any("static-claim" in line for line in app.view("binding").visible_text())
+            await pilot.press("2")
+            await wait_for(pilot, lambda: "static-claim" in shown(app), timeout=15)
+            assert "attachments" not in app.frame.screens
+            app.object_refs()  # the palette: every screen from the next frame on
+            await wait_for(pilot, lambda: set(app.frame.screens) == set(SCREENS), timeout=15)
+            await wait_for(
+                pilot, lambda: any(screen == "attachments" for screen, _ in app.object_refs()), timeout=15
+            )
 
 
 def test_sim_child_serves_a_kubeconfig_and_stops() -> None:

@@ -119,9 +119,7 @@ def use_rows(use: VolumeUse, *, group: str, indent: str = "      ") -> list[Row]
         if claim
         else ObjRef("Pod", use.pod.name, use.pod.namespace)
     )
-    search = " ".join(
-        [use.pod.namespace, use.pod.name, use.volume, chain, group, *states]
-    ).lower()
+    search = " ".join([use.pod.namespace, use.pod.name, use.volume, chain, group, *states]).lower()
     rows = [
         Row(
             key=f"use/{use.pod.namespace}/{use.pod.name}/{use.volume}",
