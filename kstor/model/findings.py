@@ -223,9 +223,18 @@ def _age(seconds: float) -> str:
     return f"{seconds // 3600}h{(seconds % 3600) // 60}m"
 
 
+def finding_order(f: Finding) -> tuple[int, str, tuple[tuple[str, str, str], ...]]:
+    """Errors first, then by kind and the objects named; plain tuples (the dataclasses compare slowly)."""
+    return (
+        _SEVERITY_ORDER[f.severity],
+        f.kind.value,
+        tuple((o.kind, o.namespace, o.name) for o in f.objects),
+    )
+
+
 def all_findings(topology: Topology, *, now: datetime, pending_after: float = 60.0) -> tuple[Finding, ...]:
     """Every finding, errors first, then by the first object named."""
     found = [f for group in topology.static_findings.values() for f in group]
     found += pending_findings(list(topology.pending_claims.values()), now=now, pending_after=pending_after)
-    found.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.kind.value, f.objects))
+    found.sort(key=finding_order)
     return tuple(found)

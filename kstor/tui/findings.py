@@ -17,17 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any, overload
 
 from kstor.model.fields import parse_time
-from kstor.model.findings import _SEVERITY_ORDER, pending_findings
+from kstor.model.findings import finding_order, pending_findings
 from kstor.model.snapshot import Topology
 from kstor.model.types import BindingPhase, ClaimRow, Finding, Severity
 
 PENDING_AFTER = 60.0  # seconds before a Pending claim is a finding (Topology.findings' default)
-
-
-def sort_key(f: Finding) -> tuple[int, str, tuple[tuple[str, str, str], ...]]:
-    """The model's order (severity, kind, objects) as plain tuples (the dataclasses compare slowly)."""
-    objects = tuple((o.kind, o.namespace, o.name) for o in f.objects)
-    return (_SEVERITY_ORDER[f.severity], f.kind.value, objects)
 
 
 class Findings(Sequence[Finding]):
@@ -61,7 +55,7 @@ class Findings(Sequence[Finding]):
         if self._items is None:
             pending = pending_findings(self._claims, now=self._now, pending_after=self._pending_after)
             found = self._static + pending
-            found.sort(key=sort_key)
+            found.sort(key=finding_order)
             self._items = tuple(found)
         return self._items
 
