@@ -8,6 +8,7 @@ import pytest
 from model_factories import csidriver, event, node, pod, pv, pvc, sc, source, va
 
 from kstor.model import Change, ChangeType, DictSource, TopologyBuilder
+from kstor.model.snapshot import MAP_NAMES
 from kstor.model.source import object_key
 from kstor.model.types import KINDS
 
@@ -162,20 +163,7 @@ def random_change(rng: random.Random, world: DictSource) -> Change:
 
 
 def describe_difference(incremental, full) -> str:
-    for name in (
-        "nodes",
-        "pods",
-        "claims",
-        "volumes",
-        "attachments",
-        "classes",
-        "drivers",
-        "claim_users",
-        "unplaced_refs",
-        "static_findings",
-        "problems",
-        "pending_claims",
-    ):
+    for name in MAP_NAMES:
         a, b = dict(getattr(incremental, name)), dict(getattr(full, name))
         for key in sorted(set(a) | set(b), key=str):
             if a.get(key) != b.get(key):

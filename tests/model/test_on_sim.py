@@ -6,6 +6,8 @@ The sim runs in-process at high speed; every wait polls with a deadline.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from kstor.model import (
@@ -69,7 +71,9 @@ class Mirror:
         return self.topology
 
 
-async def test_seed_scenario_reaches_a_steady_topology_the_model_explains() -> None:
+@asynccontextmanager
+async def steady_seed() -> AsyncIterator[tuple[SimCluster, Mirror]]:
+    """The seed scenario, fast, mirrored into the model until steady; stopped on the way out."""
     cluster = SimCluster(speed=500)
     await cluster.start("seed")
     try:
@@ -77,6 +81,13 @@ async def test_seed_scenario_reaches_a_steady_topology_the_model_explains() -> N
         await async_wait_for(
             lambda: steady(mirror.sync()).ok, timeout=60, message="seed never steady", interval=0.05
         )
+        yield cluster, mirror
+    finally:
+        await cluster.stop()
+
+
+async def test_seed_scenario_reaches_a_steady_topology_the_model_explains() -> None:
+    async with steady_seed() as (cluster, mirror):
         t = mirror.topology
         assert t.same_content(TopologyBuilder(mirror.source).build())
 
@@ -114,18 +125,10 @@ async def test_seed_scenario_reaches_a_steady_topology_the_model_explains() -> N
         assert FindingKind.PV_TERMINATING in [f.kind for f in found]
         assert steady(mirror.topology).ok  # the workload is unaffected
         assert mirror.topology.same_content(TopologyBuilder(mirror.source).build())
-    finally:
-        await cluster.stop()
 
 
 async def test_nfs_outage_shows_mount_failed_then_heals() -> None:
-    cluster = SimCluster(speed=500)
-    await cluster.start("seed")
-    try:
-        mirror = Mirror(cluster)
-        await async_wait_for(
-            lambda: steady(mirror.sync()).ok, timeout=60, message="seed never steady", interval=0.05
-        )
+    async with steady_seed() as (cluster, mirror):
         await cluster.controllers.stop("nfs-server")
         cluster.registry.update_scale("deployments", "web", "default", {"spec": {"replicas": 4}})
 
@@ -160,8 +163,6 @@ async def test_nfs_outage_shows_mount_failed_then_heals() -> None:
         [finding] = await async_wait_for(node_finding, timeout=60, message="no node finding", interval=0.05)
         assert finding.objects[0].name == db_node
         assert finding.message.startswith(f"node {db_node} is Unknown") or "NotReady" in finding.message
-    finally:
-        await cluster.stop()
 
 
 def rwo_app(cluster: SimCluster) -> None:
@@ -279,13 +280,7 @@ async def test_multi_attach_after_a_node_dies_then_force_delete_heals() -> None:
 
 
 async def test_provisioner_down_turns_provisioning_into_provisioner_missing() -> None:
-    cluster = SimCluster(speed=500)
-    await cluster.start("seed")
-    try:
-        mirror = Mirror(cluster)
-        await async_wait_for(
-            lambda: steady(mirror.sync()).ok, timeout=60, message="seed never steady", interval=0.05
-        )
+    async with steady_seed() as (cluster, mirror):
         await cluster.controllers.stop("nfs-provisioner")
         cluster.registry.create(
             "persistentvolumeclaims",
@@ -320,5 +315,3 @@ async def test_provisioner_down_turns_provisioning_into_provisioner_missing() ->
             interval=0.05,
         )
         assert steady(mirror.topology).ok
-    finally:
-        await cluster.stop()
