@@ -73,31 +73,7 @@ def event_rows(events: list[dict[str, Any]]) -> list[Row]:
     # LAST SEEN is an Age column of fixed width; the others fit their longest cell.
     ws = [9, *widths(cells, caps=(7, 24, 60, 6, 300), minimum=(4, 6, 6, 5, 7))]
     rows = [title_row("events/title", TITLES, ws, group="events")]
-    for ev, (typ, reason, obj, count, msg) in zip(events, cells, strict=True):
-        inv = ev.get("involvedObject") or {}
-        style = BAD if typ == "Warning" else ""
-        segs = columns(
-            [
-                Age(event_time(ev) or None),
-                (typ, style or DIM),
-                (reason, style or "bold"),
-                (obj, ""),
-                (count, ""),
-                (msg, ""),
-            ],
-            ws,
-        )
-        rows.append(
-            Row(
-                key=f"event/{meta(ev).get('namespace')}/{meta(ev).get('name')}",
-                segments=segs,
-                ref=ObjRef(inv.get("kind", ""), inv.get("name", ""), inv.get("namespace")),
-                obj=ev,
-                namespace=meta(ev).get("namespace"),
-                search=f"{typ} {reason} {obj} {msg}".lower(),
-                group="events",
-            )
-        )
+    rows.extend(event_row(ev, ws=ws, when=event_time(ev)) for ev in events)
     return rows
 
 
